@@ -1,0 +1,50 @@
+"""The embedded default: one DuckDB file, nothing to start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+
+from excx.errors import StoreError
+from excx.store._base import Store
+
+
+class DuckDBStore(Store):
+    """A store in a DuckDB file (or in memory, for ``duckdb://:memory:``)."""
+
+    backend = "duckdb"
+
+    def __init__(self, url: str) -> None:
+        path = url.split("://", 1)[1] or ":memory:"
+        if path != ":memory:" and not Path(path).parent.exists():
+            raise StoreError(f"folder {Path(path).parent} for store {url} does not exist")
+        try:
+            con = ibis.duckdb.connect(path)
+        except Exception as exc:
+            raise StoreError(f"cannot open DuckDB store {path}: {exc}") from exc
+        super().__init__(url, con)
+        self.path = path
+
+    @property
+    def raw(self):
+        """The underlying ``duckdb`` connection."""
+        return self.con.con
+
+    def _write_atomic(self, rows: Mapping[str, pa.Table]) -> None:
+        raw = self.raw
+        raw.begin()
+        try:
+            for name, data in rows.items():
+                view = f"_excx_incoming_{name}"
+                raw.register(view, data)
+                try:
+                    raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
+                finally:
+                    raw.unregister(view)
+        except Exception:
+            raw.rollback()
+            raise
+        raw.commit()

@@ -1,0 +1,55 @@
+"""PostgreSQL: the store of a shared server and of survey collection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import pyarrow as pa
+
+from excx.errors import StoreError
+from excx.store._base import Store
+
+# Rows sent per COPY write; bounds the memory a large import needs.
+_COPY_BATCH = 50_000
+
+
+class PostgresStore(Store):
+    """A store in a PostgreSQL database, reached with a ``postgresql://`` URL."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str) -> None:
+        try:
+            con = ibis.connect(url.replace("postgres://", "postgresql://", 1))
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                "PostgreSQL support is an extra: pip install 'excx[postgres]'"
+            ) from exc
+        except Exception as exc:
+            raise StoreError(f"cannot connect to {_redact(url)}: {exc}") from exc
+        super().__init__(_redact(url), con)
+
+    @property
+    def raw(self):
+        """The underlying ``psycopg`` connection."""
+        return self.con.con
+
+    def _write_atomic(self, rows: Mapping[str, pa.Table]) -> None:
+        with self.raw.transaction(), self.raw.cursor() as cursor:
+            for name, data in rows.items():
+                columns = ", ".join(f'"{c}"' for c in data.column_names)
+                sql = f'COPY "{name}" ({columns}) FROM STDIN'
+                with cursor.copy(sql) as copy:
+                    for batch in data.to_batches(_COPY_BATCH):
+                        for row in zip(*(c.to_pylist() for c in batch.columns)):
+                            copy.write_row(row)
+
+
+def _redact(url: str) -> str:
+    """Hide the password in a URL shown in messages and logs."""
+    if "@" not in url or ":" not in url.split("://", 1)[1].split("@", 1)[0]:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.split("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
