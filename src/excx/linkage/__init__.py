@@ -7,4 +7,20 @@ all on the unit × period panel that the engine aggregates.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from excx.linkage.agreement import (
+    group_moments,
+    icc,
+    icc_from_groups,
+    respondents_for_reliability,
+    rwg,
+    rwg_j,
+)
+
+__all__: list[str] = [
+    "group_moments",
+    "icc",
+    "icc_from_groups",
+    "respondents_for_reliability",
+    "rwg",
+    "rwg_j",
+]
