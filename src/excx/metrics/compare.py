@@ -1,0 +1,218 @@
+"""Test the difference of a KPI between two groups or two periods.
+
+>>> import excx
+>>> store = excx.connect("duckdb://:memory:")
+>>> store.init()
+>>> compare(store, "nps", a={"channel": "web"}, b={"channel": "app"})
+Traceback (most recent call last):
+...
+excx.errors.InputError: nps: no answers match a={'channel': 'web'}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from excx.errors import InputError, PrivacyError
+from excx.metrics import intervals
+from excx.metrics.compute import _cells, _check_options, _check_where, mean_and_sd
+from excx.metrics.kpis import Kpi, kpi
+from excx.store import Store
+
+__all__ = ["compare", "COMPARE_COLUMNS"]
+
+COMPARE_COLUMNS = [
+    "kpi",
+    "n_a",
+    "value_a",
+    "n_b",
+    "value_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "test",
+]
+_TESTS = {"nps": ("adjusted-wald", "wald"), "proportion": ("z",), "mean": ("welch",)}
+
+
+def compare(
+    store: Store,
+    kpi_name: str,
+    *,
+    a: Mapping[str, object],
+    b: Mapping[str, object],
+    period: str = "month",
+    test: str | None = None,
+    level: float = 0.95,
+    rule: Any = None,
+) -> pd.DataFrame:
+    """Difference ``b − a`` of a KPI between two independent groups, with a test.
+
+    Parameters
+    ----------
+    store
+        The open store.
+    kpi_name
+        ``nps``, ``enps``, ``csat``, ``ces`` or ``engagement``.
+    a, b
+        Filters selecting each group, with the keys and values of ``where`` in
+        :func:`excx.metrics.compute` (e.g. ``{"unit_id": "u1"}`` or
+        ``{"period": "2026-01-01"}``). The groups should not overlap.
+    period
+        Grain of ``period`` filters.
+    test
+        NPS/eNPS: ``adjusted-wald`` (default) or ``wald``; CSAT: ``z``; CES and
+        engagement: ``welch``.
+    level
+        Confidence level of the interval of the difference.
+    rule
+        An ``excx.privacy.PrivacyRule``; None: the default one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``kpi, n_a, value_a, n_b, value_b, difference, ci_low, ci_high,
+        p_value, test``; ``difference = value_b − value_a``.
+
+    Raises
+    ------
+    PrivacyError
+        For an employee KPI, when a group has fewer respondents than the rule's
+        minimum.
+
+    Notes
+    -----
+    NPS: ``z = (c_b − c_a) / √(V_a + V_b)`` with ``c`` and ``V`` the (adjusted)
+    centre and variance of :func:`excx.metrics.intervals.nps_variance`; the
+    interval is ``100 (c_b − c_a ± z √(V_a + V_b))``. CSAT: two-proportion z
+    test with the pooled share, Wald interval with unpooled variances. CES and
+    engagement: Welch's t test and interval (Welch–Satterthwaite df).
+    """
+    definition = kpi(kpi_name)
+    method = test or _TESTS[definition.kind][0]
+    if method not in _TESTS[definition.kind]:
+        raise InputError(
+            f"test={test!r} is not available for {definition.name}; accepted: "
+            f"{', '.join(_TESTS[definition.kind])}"
+        )
+    _check_options(period, level)
+    groups = []
+    for label, where in (("a", a), ("b", b)):
+        where = _check_where(definition, where)
+        cells = _cells(
+            store, definition, by=(), period=period, rollup=False, where=where
+        )
+        if cells.empty or int(cells["n"].iloc[0]) == 0:
+            raise InputError(f"{definition.name}: no answers match {label}={where}")
+        _refuse_small(definition, int(cells["n"].iloc[0]), label, where, rule)
+        groups.append(cells.iloc[0])
+
+    difference, low, high, p_value = _TEST_FUNCTIONS[definition.kind](
+        definition, groups[0], groups[1], method=method, level=level
+    )
+    value_a, value_b = (_value(definition, g) for g in groups)
+    row = {
+        "kpi": definition.name,
+        "n_a": int(groups[0]["n"]),
+        "value_a": value_a,
+        "n_b": int(groups[1]["n"]),
+        "value_b": value_b,
+        "difference": difference,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p_value,
+        "test": method,
+    }
+    return pd.DataFrame([row], columns=COMPARE_COLUMNS)
+
+
+def _refuse_small(definition: Kpi, n: int, label: str, where: dict, rule: Any) -> None:
+    if definition.audience != "employee":
+        return
+    if rule is None:
+        from excx.privacy import PrivacyRule
+
+        rule = PrivacyRule()
+    if n < rule.min_n:
+        raise PrivacyError(
+            f"{definition.name}: group {label}={where} has {n} respondents; employee "
+            f"results need at least {rule.min_n}"
+        )
+
+
+def _value(definition: Kpi, cells: pd.Series) -> float:
+    n = float(cells["n"])
+    if definition.kind == "nps":
+        return 100 * (float(cells["promoters"]) - float(cells["detractors"])) / n
+    if definition.kind == "proportion":
+        return 100 * float(cells["successes"]) / n
+    return float(cells["total"]) / n
+
+
+def _nps_test(definition, a, b, *, method, level):
+    centres, variances = [], []
+    for group in (a, b):
+        centre, variance = intervals.nps_variance(
+            np.array([group["n"]]),
+            np.array([group["promoters"]]),
+            np.array([group["detractors"]]),
+            adjusted=method == "adjusted-wald",
+        )
+        centres.append(float(centre[0]))
+        variances.append(float(variance[0]))
+    shift = centres[1] - centres[0]
+    se = np.sqrt(sum(variances))
+    half = intervals.z_value(level) * se
+    p_value = float(2 * stats.norm.sf(abs(shift) / se)) if se > 0 else np.nan
+    difference = _value(definition, b) - _value(definition, a)
+    return difference, 100 * (shift - half), 100 * (shift + half), p_value
+
+
+def _proportion_test(definition, a, b, *, method, level):
+    n_a, n_b = float(a["n"]), float(b["n"])
+    x_a, x_b = float(a["successes"]), float(b["successes"])
+    p_a, p_b = x_a / n_a, x_b / n_b
+    pooled = (x_a + x_b) / (n_a + n_b)
+    se_pooled = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    p_value = (
+        float(2 * stats.norm.sf(abs(p_b - p_a) / se_pooled))
+        if se_pooled > 0
+        else np.nan
+    )
+    half = intervals.z_value(level) * np.sqrt(
+        p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b
+    )
+    difference = p_b - p_a
+    return (
+        100 * difference,
+        100 * (difference - half),
+        100 * (difference + half),
+        p_value,
+    )
+
+
+def _mean_test(definition, a, b, *, method, level):
+    frame = pd.DataFrame([a, b])
+    means, sds = mean_and_sd(frame)
+    n = frame["n"].to_numpy(dtype=float)
+    if np.any(n < 2):
+        raise InputError(
+            f"{definition.name}: Welch's t test needs at least 2 answers per group; "
+            f"got {int(n[0])} (a) and {int(n[1])} (b)"
+        )
+    parts = sds**2 / n
+    se = float(np.sqrt(parts.sum()))
+    dof = float(parts.sum() ** 2 / np.sum(parts**2 / (n - 1)))
+    difference = float(means[1] - means[0])
+    p_value = float(2 * stats.t.sf(abs(difference) / se, dof)) if se > 0 else np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return difference, difference - half, difference + half, p_value
+
+
+_TEST_FUNCTIONS = {"nps": _nps_test, "proportion": _proportion_test, "mean": _mean_test}

@@ -1,0 +1,405 @@
+"""Compute a KPI per group: the engine aggregates, NumPy adds the intervals.
+
+>>> import excx, excx.metrics
+>>> store = excx.connect("duckdb://:memory:")
+>>> store.init()
+>>> list(excx.metrics.nps(store).columns)
+['kpi', 'n', 'value', 'ci_low', 'ci_high', 'suppressed']
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from excx.errors import InputError, SmallSampleWarning
+from excx.metrics import intervals
+from excx.metrics._rows import (
+    DIMENSIONS,
+    PERIODS,
+    filter_predicates,
+    scored_rows,
+    units_frame,
+    values_of,
+)
+from excx.metrics.kpis import Kpi, kpi, statistics
+from excx.store import Store
+
+__all__ = ["compute", "nps", "enps", "csat", "ces", "engagement", "OUTPUT_COLUMNS"]
+
+log = logging.getLogger("excx")
+
+OUTPUT_COLUMNS = ["kpi", "n", "value", "ci_low", "ci_high", "suppressed"]
+
+
+def compute(
+    store: Store,
+    kpi_name: str,
+    *,
+    by: Sequence[str] = (),
+    period: str = "month",
+    rollup: bool = False,
+    ci: str | None = None,
+    level: float = 0.95,
+    where: Mapping[str, object] | None = None,
+    replicates: int = 2000,
+    seed: int | None = 0,
+    rule: Any = None,
+) -> pd.DataFrame:
+    """A KPI per group, with its confidence interval.
+
+    Parameters
+    ----------
+    store
+        The open store.
+    kpi_name
+        ``nps``, ``enps``, ``csat``, ``ces`` or ``engagement``.
+    by
+        Grouping columns, any of ``unit_id``, ``region`` (the region of the unit),
+        ``channel`` and ``served_by`` (customer KPIs), ``role`` (employee KPIs),
+        ``period``. Empty: one row for everything in scope.
+    period
+        Grain of ``period``: ``month``, ``quarter`` or ``year``.
+    rollup
+        Report each unit over its whole subtree of the unit hierarchy (needs
+        ``unit_id`` in `by`).
+    ci
+        Interval method; None picks the KPI's default. NPS/eNPS:
+        ``adjusted-wald`` (default), ``wald``, ``bootstrap``. CSAT: ``wilson``
+        (default), ``wald``, ``bootstrap``. CES, engagement: ``t``.
+    level
+        Confidence level, between 0 and 1.
+    where
+        Column to accepted value(s), over the same columns as `by`; ``period``
+        values are period start dates. Entries on a column of `by` select
+        reported groups (for employee KPIs after the privacy gate, so that the
+        gate sees every sibling); other entries restrict the answers counted.
+    replicates, seed
+        Bootstrap samples per group and generator seed (``ci="bootstrap"``).
+    rule
+        An ``excx.privacy.PrivacyRule`` for employee KPIs; None: the default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The `by` columns in the order unit_id, region, channel, served_by, role,
+        period (``period`` as the ISO start date), then ``kpi, n, value, ci_low,
+        ci_high, suppressed``. Engagement frames carry Cronbach's alpha in
+        ``.attrs["cronbach_alpha"]``.
+
+    Notes
+    -----
+    NPS, eNPS: ``100 × (promoters − detractors) / n`` with promoters answering
+    9–10 and detractors 0–6, n = non-missing answers; scale −100..100.
+    CSAT: ``100 × (answers of 4–5) / n``, in percent (0..100).
+    CES: mean of the 1–7 answers. Engagement: each respondent's mean item
+    answer rescaled ``(v − 1) / 4 × 100``, then the mean over respondents.
+    Interval limits are clipped to the KPI's scale. Employee KPIs pass
+    ``excx.privacy.gate``: suppressed groups have ``suppressed`` True and null
+    value and limits; they are never dropped.
+
+    Examples
+    --------
+    >>> import excx
+    >>> store = excx.connect("duckdb://:memory:")
+    >>> store.init()
+    >>> compute(store, "csat", by=("channel",)).empty
+    True
+    """
+    definition = kpi(kpi_name)
+    by = _check_by(definition, by, rollup=rollup)
+    method = _check_method(definition, ci)
+    _check_options(period, level)
+    where = _check_where(definition, where)
+
+    started = time.perf_counter()
+    cells = _cells(store, definition, by=by, period=period, rollup=rollup, where=where)
+    value, ci_low, ci_high = estimate(
+        definition, cells, method=method, level=level, replicates=replicates, seed=seed
+    )
+    frame = cells[list(by)].assign(
+        kpi=definition.name,
+        n=cells["n"].astype("int64"),
+        value=value,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        suppressed=False,
+    )
+    if definition.audience == "employee":
+        frame = _gate(store, frame, by=by, period=period, rollup=rollup, rule=rule)
+        frame = _select(frame, where, [c for c in where if c in by])
+    frame = frame[list(by) + OUTPUT_COLUMNS].reset_index(drop=True)
+
+    if definition.name == "engagement":
+        from excx.metrics.reliability import cronbach_alpha
+
+        frame.attrs["cronbach_alpha"] = cronbach_alpha(
+            store, where=where, period=period
+        )
+    log.info(
+        "computed %s over %d group(s) in %.2f s",
+        definition.name,
+        len(frame),
+        time.perf_counter() - started,
+    )
+    return frame
+
+
+def nps(store: Store, **options: Any) -> pd.DataFrame:
+    """Customer NPS per group: ``compute(store, "nps", **options)``."""
+    return compute(store, "nps", **options)
+
+
+def enps(store: Store, **options: Any) -> pd.DataFrame:
+    """Employee NPS per group, privacy-gated: ``compute(store, "enps", …)``."""
+    return compute(store, "enps", **options)
+
+
+def csat(store: Store, **options: Any) -> pd.DataFrame:
+    """CSAT (percent satisfied) per group: ``compute(store, "csat", …)``."""
+    return compute(store, "csat", **options)
+
+
+def ces(store: Store, **options: Any) -> pd.DataFrame:
+    """Mean customer effort (1–7) per group: ``compute(store, "ces", …)``."""
+    return compute(store, "ces", **options)
+
+
+def engagement(store: Store, **options: Any) -> pd.DataFrame:
+    """Engagement index (0–100) per group, gated: ``compute(store, "engagement")``."""
+    return compute(store, "engagement", **options)
+
+
+def estimate(
+    definition: Kpi,
+    cells: pd.DataFrame,
+    *,
+    method: str,
+    level: float = 0.95,
+    replicates: int = 2000,
+    seed: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value and interval limits per group from the sufficient statistics.
+
+    `cells` has the columns :func:`excx.metrics.kpis.statistics` names.
+    """
+    n = cells["n"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if definition.kind == "nps":
+            promoters = cells["promoters"].to_numpy(dtype=float)
+            detractors = cells["detractors"].to_numpy(dtype=float)
+            value = 100 * (promoters - detractors) / n
+            if method == "bootstrap":
+                counts = np.column_stack(
+                    [detractors, n - promoters - detractors, promoters]
+                )
+                low, high = intervals.bootstrap_interval(
+                    counts,
+                    np.array([-100.0, 0.0, 100.0]),
+                    level=level,
+                    replicates=replicates,
+                    seed=seed,
+                )
+            else:
+                low, high = intervals.nps_interval(
+                    n,
+                    promoters,
+                    detractors,
+                    level=level,
+                    adjusted=method == "adjusted-wald",
+                )
+        elif definition.kind == "proportion":
+            successes = cells["successes"].to_numpy(dtype=float)
+            value = 100 * successes / n
+            if method == "bootstrap":
+                counts = np.column_stack([n - successes, successes])
+                low, high = intervals.bootstrap_interval(
+                    counts,
+                    np.array([0.0, 100.0]),
+                    level=level,
+                    replicates=replicates,
+                    seed=seed,
+                )
+            else:
+                interval = {
+                    "wilson": intervals.wilson_interval,
+                    "wald": intervals.wald_proportion_interval,
+                }[method]
+                low, high = (
+                    100 * limit for limit in interval(successes, n, level=level)
+                )
+        else:
+            value, sd = mean_and_sd(cells)
+            low, high = intervals.t_interval(
+                n, value, sd, level=level, bounds=definition.scale
+            )
+            _warn_small(n)
+    empty = n == 0
+    return (
+        np.where(empty, np.nan, value),
+        np.where(empty, np.nan, low),
+        np.where(empty, np.nan, high),
+    )
+
+
+def mean_and_sd(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample standard deviation from n, total and total_sq per group.
+
+    Notes
+    -----
+    ``sd² = (Σx² − (Σx)²/n) / (n − 1)``, floored at 0 against rounding.
+    """
+    n = cells["n"].to_numpy(dtype=float)
+    total = cells["total"].to_numpy(dtype=float)
+    total_sq = cells["total_sq"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / n
+        variance = np.maximum(total_sq - total * mean, 0) / (n - 1)
+    return mean, np.sqrt(np.where(n > 1, variance, np.nan))
+
+
+def _cells(
+    store: Store,
+    definition: Kpi,
+    *,
+    by: tuple[str, ...],
+    period: str,
+    rollup: bool,
+    where: Mapping[str, object],
+) -> pd.DataFrame:
+    """The per-group sufficient statistics, aggregated in the engine."""
+    rows = scored_rows(
+        store, definition, needed=set(by) | set(where), period=period, rollup=rollup
+    )
+    restricting = [c for c in where if c not in by]
+    if restricting:
+        rows = rows.filter(filter_predicates(rows, where, restricting))
+
+    reductions = statistics(definition, rows.score)
+    if by:
+        groups = rows.group_by(list(by)).aggregate(**reductions)
+    else:
+        groups = rows.aggregate(**reductions)
+    selecting = [c for c in where if c in by]
+    if definition.audience == "customer" and selecting:
+        groups = groups.filter(filter_predicates(groups, where, selecting))
+    if by:
+        groups = groups.order_by(list(by))
+
+    table = store.to_pyarrow(groups)
+    if "period" in by:
+        index = table.schema.get_field_index("period")
+        table = table.set_column(
+            index, "period", pc.cast(table.column("period"), pa.string())
+        )
+    return table.to_pandas()
+
+
+def _gate(
+    store: Store,
+    frame: pd.DataFrame,
+    *,
+    by: tuple[str, ...],
+    period: str,
+    rollup: bool,
+    rule: Any,
+) -> pd.DataFrame:
+    """Pass employee cells through the privacy gate; sort them like the engine."""
+    from excx import privacy
+
+    options = {} if rule is None else {"rule": rule}
+    gated = privacy.gate(
+        frame,
+        by=list(by),
+        units=units_frame(store),
+        period=period if "period" in by else None,
+        rollup=rollup,
+        **options,
+    )
+    if by:
+        gated = gated.sort_values(list(by), na_position="last", kind="stable")
+    return gated
+
+
+def _select(
+    frame: pd.DataFrame, where: Mapping[str, object], columns: list[str]
+) -> pd.DataFrame:
+    """Keep the rows of the (small, gated) frame that match `where` on `columns`."""
+    keep = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        accepted = values_of(column, where[column])
+        if column == "period":
+            accepted = [None if v is None else v.isoformat() for v in accepted]
+        match = frame[column].isin([v for v in accepted if v is not None])
+        if None in accepted:
+            match |= frame[column].isna()
+        keep &= match.to_numpy(dtype=bool)
+    return frame[keep]
+
+
+def _warn_small(n: np.ndarray) -> None:
+    small = int(np.sum((n > 0) & (n < 2)))
+    if small:
+        warnings.warn(
+            f"{small} group(s) have a single answer: their t interval is undefined "
+            "(ci_low and ci_high are null)",
+            SmallSampleWarning,
+            stacklevel=4,
+        )
+
+
+def _check_by(definition: Kpi, by: Sequence[str], *, rollup: bool) -> tuple[str, ...]:
+    by = (by,) if isinstance(by, str) else tuple(by)
+    unknown = [d for d in by if d not in definition.dimensions]
+    if unknown:
+        raise InputError(
+            f"by={unknown} is not accepted for {definition.name}; accepted by values "
+            f"for {definition.name}: {', '.join(definition.dimensions)}"
+        )
+    if len(set(by)) != len(by):
+        raise InputError(f"by={list(by)} names a column twice")
+    if rollup and "unit_id" not in by:
+        raise InputError(
+            "rollup=True reports units over their subtree: add unit_id to by"
+        )
+    return tuple(d for d in DIMENSIONS if d in by)
+
+
+def _check_method(definition: Kpi, ci: str | None) -> str:
+    method = definition.default_method if ci is None else ci
+    if method not in definition.methods:
+        raise InputError(
+            f"ci={ci!r} is not available for {definition.name}; accepted: "
+            f"{', '.join(definition.methods)}"
+        )
+    return method
+
+
+def _check_options(period: str, level: float) -> None:
+    if period not in PERIODS:
+        raise InputError(f"period={period!r}; accepted: {', '.join(PERIODS)}")
+    if not 0 < level < 1:
+        raise InputError(
+            f"level={level!r}; accepted: a confidence level between 0 and 1"
+        )
+
+
+def _check_where(
+    definition: Kpi, where: Mapping[str, object] | None
+) -> dict[str, object]:
+    where = dict(where or {})
+    unknown = [c for c in where if c not in definition.dimensions]
+    if unknown:
+        raise InputError(
+            f"where on {unknown} is not accepted for {definition.name}; accepted "
+            f"columns: {', '.join(definition.dimensions)}"
+        )
+    return where
