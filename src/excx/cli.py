@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -128,3 +130,65 @@ def _print_metrics_table(frame, note: str | None) -> None:
 
 
 _NUMERIC = ("n", "value", "ci_low", "ci_high")
+
+
+class ImportTarget(str, Enum):
+    """What a file holds; each maps onto canonical tables."""
+
+    units = "units"
+    employee_responses = "employee-responses"
+    customer_responses = "customer-responses"
+    outcomes = "outcomes"
+
+
+class ImportProfile(str, Enum):
+    """The layout of the file's columns."""
+
+    generic = "generic"
+    qualtrics = "qualtrics"
+
+
+@app.command("import")
+@known_errors
+def import_(
+    target: Annotated[ImportTarget, typer.Argument(help="What the file holds.")],
+    file: Annotated[Path, typer.Argument(help="A .csv, .xlsx or .parquet file.")],
+    profile: Annotated[
+        ImportProfile, typer.Option(help="Column layout of the file.")
+    ] = ImportProfile.generic,
+    mapping: Annotated[
+        Path | None, typer.Option(help="TOML mapping of columns and answer labels.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Validate a file and add its rows to the store, all or nothing, once."""
+    from rich.progress import Progress
+
+    from excx.ingest import import_file
+
+    with excx.connect(store) as opened, Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("importing", total=4)
+
+        def advance(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        report = import_file(
+            opened, target.value, file, profile=profile.value, mapping=mapping,
+            dry_run=dry_run, progress=advance,
+        )
+    if report.skipped_as_already_imported:
+        console.print(
+            f"{file} was already imported as {target.value} on "
+            f"{report.already_imported_at:%Y-%m-%d %H:%M} UTC; nothing added"
+        )
+        return
+    verb = "would add" if report.dry_run else "added"
+    items = f" and {report.items_written} item answers" if report.items_written else ""
+    console.print(
+        f"{file}: {report.rows_read} rows valid; {verb} "
+        f"{report.rows_written if not report.dry_run else report.rows_read} rows"
+        f"{items} ({report.elapsed_seconds:.2f} s)"
+    )
