@@ -15,6 +15,13 @@ from excx.linkage.agreement import (
     rwg,
     rwg_j,
 )
+from excx.linkage.fixed_effects import (
+    fixed_effects,
+    fixed_effects_both_directions,
+    fixed_effects_corrected,
+    with_lags,
+)
+from excx.linkage.results import LinkageResult, LinkageSummary, compare
 
 __all__: list[str] = [
     "group_moments",
@@ -23,4 +30,11 @@ __all__: list[str] = [
     "respondents_for_reliability",
     "rwg",
     "rwg_j",
+    "LinkageResult",
+    "LinkageSummary",
+    "compare",
+    "fixed_effects",
+    "fixed_effects_both_directions",
+    "fixed_effects_corrected",
+    "with_lags",
 ]
