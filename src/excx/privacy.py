@@ -269,15 +269,23 @@ def _complete(
     frame["rank"] = np.where(is_cell, rank[np.maximum(cell, 0)], -1)
 
     per_set = frame.groupby("set").agg(
-        total=("n", "sum"), h_count=("hidden", "sum"), h_sum=("hidden_n", "sum")
+        size=("n", "size"),
+        total=("n", "sum"),
+        h_count=("hidden", "sum"),
+        h_sum=("hidden_n", "sum"),
     )
+    open_sets = frame.loc[is_cell & ~is_hidden, "set"].unique()
     failing = per_set[
-        (per_set["total"] >= threshold)
+        per_set.index.isin(open_sets)
+        & (per_set["total"] >= threshold)
         & (per_set["h_count"] > 0)
         & ((per_set["h_count"] < 2) | (per_set["h_sum"] < threshold))
     ]
     if failing.empty:
         return np.empty(0, dtype=np.int64)
+    # Smallest sets first: a set nested in a larger one is repaired before it, so
+    # the larger set does not hide a cell of its own that would then be redundant.
+    failing = failing[failing["size"] == failing["size"].min()]
 
     candidates = frame[is_cell & ~is_hidden & frame["set"].isin(failing.index)]
     candidates = candidates.sort_values(["set", "rank"]).join(failing, on="set")
@@ -370,9 +378,14 @@ def _with_keys(
 
 
 def _numbered(members: pd.DataFrame, other: list[str]) -> pd.DataFrame:
-    """Number the sets: members sharing the parent and every other key."""
+    """Number the sets: members sharing the parent and every other key.
+
+    Members without respondents and sets of one member (child = parent) are left out.
+    """
     members = members[members["n"] > 0]
     number = members.groupby(["parent", *other], sort=False).ngroup()
+    members = members[number.map(number.value_counts()) > 1]
+    number = number[members.index]
     return pd.DataFrame(
         {"set": number.to_numpy(), "cell": members["cell"].to_numpy(),
          "n": members["n"].to_numpy()}

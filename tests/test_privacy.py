@@ -1,0 +1,239 @@
+"""The privacy gate, tested by attacking it.
+
+Each test publishes figures through :func:`excx.privacy.gate`, then tries to recover
+a hidden group by subtraction: a parent total minus its visible children. The
+reference is arithmetic itself: the n-weighted sums of a partition add up to the
+parent's sum, so a lone hidden child is recovered exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from excx.errors import InputError, PrivacyError
+from excx.privacy import PrivacyRule, gate, gate_comments
+
+UNITS = pd.DataFrame(
+    {
+        "unit_id": ["co", "r_north", "r_south", "b1", "b2", "b3", "b4", "b5", "t1", "t2",
+                    "d1"],
+        "parent_id": [None, "co", "co", "r_north", "r_north", "r_north", "r_south",
+                      "r_south", "b1", "b1", "co"],
+        "region": [None, "north", "south", "north", "north", "north", "south", "south",
+                   "north", "north", None],
+        "kind": ["company", "region", "region", "branch", "branch", "branch", "branch",
+                 "branch", "team", "team", "digital"],
+    }
+)
+
+
+def _cells(by: dict[str, list], n: list[int], seed: int = 0) -> pd.DataFrame:
+    """Cells with the given keys and sizes, and distinct values (means of -100..100)."""
+    values = np.random.default_rng(seed).uniform(-100, 100, len(n)).round(3)
+    return pd.DataFrame({**by, "n": n, "value": values, "ci_low": values - 10,
+                         "ci_high": values + 10})
+
+
+def _lone_hidden(parent: pd.Series, children: pd.DataFrame) -> pd.DataFrame:
+    """The attack: if ``parent`` is visible and one child is hidden, recover it.
+
+    Returns the recovered children (zero or one row) with the attacker's estimate.
+    """
+    hidden = children[children["suppressed"]]
+    if parent["suppressed"] or len(hidden) != 1:
+        return hidden.iloc[:0]
+    visible = children[~children["suppressed"]]
+    known = (visible["value"] * visible["n"]).sum()
+    estimate = (parent["value"] * parent["n"] - known) / hidden["n"].iloc[0]
+    return hidden.assign(estimate=estimate)
+
+
+def _pooled(cells: pd.DataFrame) -> pd.Series:
+    """The figure a call over the union of ``cells`` would publish (n-weighted)."""
+    n = cells["n"].sum()
+    return pd.Series({"n": n, "value": (cells["value"] * cells["n"]).sum() / n})
+
+
+def test_small_unit_hides_a_sibling_and_the_region_attack_fails():
+    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 30, 40])
+    out = gate(cells, by=["unit_id"], units=UNITS, period=None)
+
+    # b1 (n=3) is primary, b2 (next smallest in region north) is its complement.
+    assert out["suppressed"].tolist() == [True, True, False, False, False]
+    assert out.loc[out["suppressed"], ["value", "ci_low", "ci_high"]].isna().all().all()
+    assert out["n"].tolist() == [3, 12, 15, 30, 40]
+
+    north = _pooled(cells[cells["unit_id"].isin(["b1", "b2", "b3"])])
+    region_call = gate(
+        pd.DataFrame({"region": ["north", "south"], "n": [30, 70],
+                      "value": [north["value"], 1.0]}),
+        by=["region"], units=UNITS, period=None,
+    )
+    parent = region_call.iloc[0]
+    assert not parent["suppressed"]
+
+    # What subtraction yields is the pooled figure of b1 and b2, not b1's.
+    hidden = out[out["suppressed"]]
+    visible_sum = (out["value"] * out["n"])[out["unit_id"] == "b3"].sum()
+    pooled = (parent["value"] * parent["n"] - visible_sum) / hidden["n"].sum()
+    assert pooled == pytest.approx(_pooled(cells.iloc[:2])["value"])
+    assert pooled != pytest.approx(cells["value"].iloc[0])
+
+    members = out[out["unit_id"].isin(["b1", "b2", "b3"])]
+    assert _lone_hidden(parent, members).empty
+
+
+def test_unit_call_and_region_call_together_reveal_nothing():
+    # Region south is small as a whole (2 + 2 respondents): both its units are
+    # hidden, and so is the digital unit d1 (no region), the smallest complement.
+    # The region call makes the same choice: south and the no-region group.
+    units = ["b1", "b2", "b3", "b4", "b5", "d1"]
+    cells = _cells({"unit_id": units}, [9, 12, 15, 2, 2, 6])
+    by_unit = gate(cells, by=["unit_id"], units=UNITS, period=None)
+    assert by_unit["suppressed"].tolist() == [False, False, False, True, True, True]
+
+    north, south = _pooled(cells.iloc[:3]), _pooled(cells.iloc[3:5])
+    regions = pd.DataFrame({"region": ["north", "south", None],
+                            "n": [north["n"], south["n"], 6],
+                            "value": [north["value"], south["value"],
+                                      cells["value"].iloc[5]]})
+    by_region = gate(regions, by=["region"], units=UNITS, period=None)
+    assert by_region["suppressed"].tolist() == [False, True, True]
+
+    company = gate(_pooled(cells).to_frame().T, by=[], units=UNITS, period=None).iloc[0]
+    assert _lone_hidden(company, by_region).empty
+    assert _lone_hidden(company, by_unit).empty
+    north_row = by_region.iloc[0]
+    assert _lone_hidden(north_row, by_unit.iloc[:3]).empty
+
+
+def test_months_against_their_quarter():
+    months = ["2026-01-01", "2026-02-01", "2026-03-01"]
+    cells = _cells({"unit_id": ["b1"] * 3 + ["b2"] * 3, "period": months * 2},
+                   [3, 20, 25, 30, 30, 30])
+    out = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
+
+    # b1 Jan (3) is primary; b1 Feb is its complement within b1's quarter, b2 Jan
+    # within January, then b2 Feb (tie with Mar at 30, broken by the period key).
+    assert out["suppressed"].tolist() == [True, True, False, True, True, False]
+
+    quarters = pd.concat(
+        [_pooled(cells.iloc[:3]), _pooled(cells.iloc[3:])], axis=1
+    ).T.assign(unit_id=["b1", "b2"], period="2026-01-01")
+    by_quarter = gate(quarters, by=["unit_id", "period"], units=UNITS, period="quarter")
+    assert not by_quarter["suppressed"].any()
+    for i, unit in enumerate(["b1", "b2"]):
+        assert _lone_hidden(by_quarter.iloc[i], out[out["unit_id"] == unit]).empty
+    for month in months:
+        january = gate(_pooled(cells[cells["period"] == month]).to_frame().T,
+                       by=[], units=UNITS, period=None).iloc[0]
+        assert _lone_hidden(january, out[out["period"] == month]).empty
+
+
+def test_roles_within_a_unit():
+    roles = ["agent", "manager", "advisor"]
+    cells = _cells({"unit_id": ["b3"] * 3 + ["b4"] * 3, "role": roles * 2},
+                   [30, 2, 10, 20, 6, 8])
+    out = gate(cells, by=["unit_id", "role"], units=UNITS, period=None)
+
+    # b3's 2 managers are primary, b3's advisors their complement; across units
+    # the managers and advisors of b4 then have to go too.
+    assert out["suppressed"].tolist() == [False, True, True, False, True, True]
+    for unit in ("b3", "b4"):
+        members = out[out["unit_id"] == unit]
+        total = gate(_pooled(cells[cells["unit_id"] == unit]).to_frame().T,
+                     by=[], units=UNITS, period=None).iloc[0]
+        assert _lone_hidden(total, members).empty
+
+
+def test_rollup_protects_a_parents_direct_respondents():
+    # b1 has 2 direct respondents; teams t1 (18) and t2 (20) are under it.
+    direct = _cells({"unit_id": ["b1", "t1", "t2", "b2", "b3"]}, [2, 18, 20, 30, 25])
+    rolled = direct.copy()
+    rolled.loc[0, ["n", "value"]] = [40, _pooled(direct.iloc[:3])["value"]]
+    rolled_out = gate(rolled, by=["unit_id"], units=UNITS, period=None, rollup=True)
+
+    # b1 - t1 - t2 would give the 2 direct respondents: t1 is hidden.
+    assert rolled_out["suppressed"].tolist() == [False, True, False, False, False]
+    parent = rolled_out.iloc[0]
+    children = rolled_out.iloc[1:3]
+    direct_part = direct.iloc[:1].assign(suppressed=True)
+    assert _lone_hidden(parent, pd.concat([children, direct_part])).empty
+
+    # The same data unrolled: b1's own cell is primary and t1 the complement, the
+    # same choice, so the two calls together reveal nothing either.
+    direct_out = gate(direct, by=["unit_id"], units=UNITS, period=None)
+    assert direct_out["suppressed"].tolist() == [True, True, False, False, False]
+    assert _lone_hidden(parent, direct_out.iloc[:3]).empty
+
+
+def test_rollup_without_the_direct_member_would_leak():
+    # Control for the test above: treating the children as the whole partition
+    # (rollup=False on rolled-up cells) hides nothing, and the attack succeeds.
+    direct = _cells({"unit_id": ["b1", "t1", "t2"]}, [2, 18, 20])
+    rolled = direct.assign(n=[40, 18, 20])
+    rolled.loc[0, "value"] = _pooled(direct)["value"]
+    naive = gate(rolled, by=["unit_id"], units=UNITS, period=None)
+    assert not naive["suppressed"].any()
+    parent = naive.iloc[0]
+    known = (naive["value"] * naive["n"]).iloc[1:].sum()
+    recovered = (parent["value"] * parent["n"] - known) / 2
+    assert recovered == pytest.approx(direct["value"].iloc[0])
+
+
+@pytest.mark.parametrize("field", ["min_n", "min_comments"])
+def test_thresholds_cannot_go_below_three(field):
+    with pytest.raises(PrivacyError, match=rf"{field}=2 is below the floor of 3"):
+        PrivacyRule(**{field: 2})
+    with pytest.raises(PrivacyError, match="must be an integer"):
+        PrivacyRule(**{field: 4.5})
+    assert getattr(PrivacyRule(**{field: 3}), field) == 3
+
+
+def test_a_higher_threshold_hides_more():
+    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 7, 40])
+    default = gate(cells, by=["unit_id"], units=UNITS, period=None)
+    strict = gate(cells, by=["unit_id"], units=UNITS, period=None,
+                  rule=PrivacyRule(min_n=8))
+    assert default["suppressed"].tolist() == [True, True, False, False, False]
+    assert strict["suppressed"].tolist() == [True, True, False, True, True]
+
+
+def test_same_input_same_suppression_whatever_the_row_order():
+    rng = np.random.default_rng(7)
+    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"] * 4,
+                    "period": np.repeat(["2026-01-01", "2026-02-01", "2026-04-01",
+                                         "2026-05-01"], 5)},
+                   rng.integers(1, 15, 20).tolist())
+    first = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
+    second = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
+    pd.testing.assert_frame_equal(first, second)
+
+    shuffled = cells.sample(frac=1, random_state=3)
+    again = gate(shuffled, by=["unit_id", "period"], units=UNITS, period="month")
+    assert again.index.tolist() == shuffled.index.tolist()
+    pd.testing.assert_series_equal(again["suppressed"].sort_index(), first["suppressed"])
+
+
+def test_ties_are_broken_by_key():
+    cells = _cells({"role": ["b", "c", "a", "z"]}, [2, 9, 9, 30])
+    out = gate(cells, by=["role"], units=UNITS, period=None)
+    assert out["suppressed"].tolist() == [True, False, True, False]
+
+
+def test_comments_need_more_respondents_and_their_own_complement():
+    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 11, 40])
+    figures = gate(cells, by=["unit_id"], units=UNITS, period=None)
+    comments = gate_comments(cells, by=["unit_id"], units=UNITS, period=None)
+    assert figures["suppressed"].tolist() == [True, True, False, False, False]
+    # Every group left has at least 10 respondents, and b1 + b2 pool 15.
+    assert comments["suppressed"].tolist() == [True, True, False, False, False]
+    assert (comments["suppressed"] >= figures["suppressed"]).all()
+
+    few = cells.assign(n=[3, 12, 15, 8, 40])
+    comments = gate_comments(few, by=["unit_id"], units=UNITS, period=None)
+    # b4's 8 respondents are below 10 for comments; its complement in the south is
+    # b5, the only sibling.
+    assert comments["suppressed"].tolist() == [True, True, False, True, True]
