@@ -21,6 +21,7 @@ from excx.linkage.fixed_effects import (
     fixed_effects_corrected,
     with_lags,
 )
+from excx.linkage.multilevel import multilevel, random_intercept
 from excx.linkage.results import LinkageResult, LinkageSummary, compare
 
 __all__: list[str] = [
@@ -37,4 +38,6 @@ __all__: list[str] = [
     "fixed_effects_both_directions",
     "fixed_effects_corrected",
     "with_lags",
+    "multilevel",
+    "random_intercept",
 ]
