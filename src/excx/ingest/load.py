@@ -268,7 +268,7 @@ def _store_relations(con, store, chosen: Target, typed: str, prefix: str):
     file_keys = con.execute(
         f"SELECT DISTINCT {quote(key[0])} FROM {typed} WHERE {quote(key[0])} "
         "IS NOT NULL"
-    ).fetch_arrow_table().column(0).combine_chunks()
+    ).to_arrow_table().column(0).combine_chunks()
     if len(key) == 1:
         existing = pa.table({key[0]: store.existing_keys(chosen.table, file_keys)})
     else:
@@ -313,7 +313,7 @@ def _write(con, store, chosen, columns, typed, path, digest, rows) -> tuple[int,
     })
     if store.backend != "duckdb":
         tables = {
-            name: con.execute(sql).fetch_arrow_table()
+            name: con.execute(sql).to_arrow_table()
             for name, (_, sql) in selects.items()
         }
         store.write({**tables, "imports": record})

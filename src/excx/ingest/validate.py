@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import ibis.expr.datatypes as dt
+from ibis.backends.sql.datatypes import DuckDBType
 
 from excx import schema
 from excx.errors import ImportValidationError
@@ -67,6 +68,12 @@ def type_columns(
         dtype = spec.columns.get(column, dt.Int16())
         value, rules[column] = _parse(column, text, dtype, day_first, comma)
         selects += [f"{text} AS {_text(column)}", f"{value} AS {quote(column)}"]
+    absent = [c for c in spec.columns if c not in columns.texts]
+    selects += [
+        f"CAST(NULL AS VARCHAR) AS {_text(c)}, "
+        f"CAST(NULL AS {DuckDBType.to_string(spec.columns[c])}) AS {quote(c)}"
+        for c in absent
+    ]
     keyed = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.key)
     partition = ", ".join(quote(k) for k in spec.key)
     con.execute(
