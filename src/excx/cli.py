@@ -192,3 +192,67 @@ def import_(
         f"{report.rows_written if not report.dry_run else report.rows_read} rows"
         f"{items} ({report.elapsed_seconds:.2f} s)"
     )
+
+
+class DemoSize(str, Enum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+@app.command()
+@known_errors
+def demo(
+    store: StoreOption = None,
+    out: Annotated[Path, typer.Option(help="Folder of the HTML report.")] = Path(
+        "excx-report"
+    ),
+    size: Annotated[DemoSize, typer.Option(help="Size of the bank.")] = DemoSize.medium,
+    data: Annotated[Path, typer.Option(help="Folder for the CSV files.")] = Path(
+        "demo-data"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic bank.")] = 0,
+) -> None:
+    """Generate a synthetic bank, import its files, print KPIs, write a report.
+
+    Without --store (or EXCX_STORE) the store is DATA/excx.duckdb.
+    """
+    from rich.table import Table
+
+    from excx.report.demo import run_demo
+
+    data.mkdir(parents=True, exist_ok=True)
+    url = store or f"duckdb://{data / 'excx.duckdb'}"
+    with excx.connect(url) as opened:
+        run = run_demo(
+            opened, out=out, data=data, size=size.value, seed=seed,
+            on_step=lambda text: err_console.print(f"[dim]{text}…[/]"),
+        )
+    for imported in run.imports:
+        verb = (
+            "skipped, already imported"
+            if imported.skipped_as_already_imported
+            else f"{imported.rows_written:,} rows, {imported.items_written:,} items"
+        )
+        console.print(f"  {imported.target}: {verb}")
+
+    table = Table(title="Key figures (95% intervals)")
+    for column in ("KPI", "value", "interval", "n", "scale"):
+        justify = "left" if column in ("KPI", "scale") else "right"
+        table.add_column(column, justify=justify)
+    for row in run.summary.itertuples(index=False):
+        shown = not row.suppressed and row.value == row.value
+        digits = 2 if row.kpi == "ces" else 1
+        table.add_row(
+            row.label,
+            f"{row.value:.{digits}f}" if shown else "suppressed",
+            f"{row.ci_low:.{digits}f} to {row.ci_high:.{digits}f}" if shown else "",
+            f"{row.n:,}",
+            row.scale,
+        )
+    console.print(table)
+    console.print(
+        f"true lagged effect built in: {run.truth.enps_to_nps:.3f} NPS points per "
+        "eNPS point"
+    )
+    console.print(f"report: {run.report}  ({run.seconds['total']:.1f} s)")

@@ -1,0 +1,216 @@
+"""Render the report as one offline HTML page with vendored Vega scripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from html import escape
+from pathlib import Path
+from string import Template
+
+import pandas as pd
+
+from excx.report.charts import channel_chart, trend_chart
+from excx.report.data import KPIS, ReportData, collect
+from excx.store import Store
+
+__all__ = ["write_report", "render", "VENDOR_FILES"]
+
+log = logging.getLogger("excx")
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATE = _PACKAGE / "report" / "templates" / "report.html"
+VENDOR = _PACKAGE / "web" / "static" / "vendor"
+VENDOR_FILES = (
+    "vega.min.js",
+    "vega-lite.min.js",
+    "vega-embed.min.js",
+    "LICENSE-vega-6.2.0",
+    "LICENSE-vega-lite-6.4.1",
+    "LICENSE-vega-embed-7.1.0",
+)
+_FORMATS = {
+    "nps": "{:+.1f}",
+    "enps": "{:+.1f}",
+    "csat": "{:.1f}%",
+    "ces": "{:.2f}",
+    "engagement": "{:.1f}",
+}
+_UNIT_COLUMNS = ("unit_id", "name", "region", "kind")
+
+
+def write_report(
+    store: Store,
+    out: str | Path = "excx-report",
+    *,
+    title: str = "Employee and customer experience",
+    level: float = 0.95,
+    data: ReportData | None = None,
+) -> Path:
+    """Write ``out/index.html`` and the Vega scripts it needs into ``out/vendor/``.
+
+    Parameters
+    ----------
+    store
+        The open store; every number comes from :mod:`excx.metrics`.
+    out
+        Folder of the report; created if missing, files of the same name replaced.
+    title
+        Heading of the page.
+    level
+        Confidence level of every interval.
+    data
+        Figures already computed with :func:`excx.report.collect` (then `level`
+        is theirs); None computes them.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``index.html`` written.
+
+    Notes
+    -----
+    The page opens offline: charts are Vega-Lite specs embedded as JSON and drawn
+    by the copied ``vega``, ``vega-lite`` and ``vega-embed`` scripts (with their
+    licences), referenced by relative paths.
+
+    Examples
+    --------
+    >>> import excx, tempfile
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> write_report(store, tempfile.mkdtemp()).name
+    'index.html'
+    """
+    data = data if data is not None else collect(store, level=level)
+    out = Path(out)
+    (out / "vendor").mkdir(parents=True, exist_ok=True)
+    for name in VENDOR_FILES:
+        shutil.copy2(VENDOR / name, out / "vendor" / name)
+    page = out / "index.html"
+    page.write_text(render(data, title=title, source=store.backend), encoding="utf-8")
+    log.info("wrote report %s", page)
+    return page
+
+
+def render(data: ReportData, *, title: str, source: str = "") -> str:
+    """The HTML page of `data` (see :func:`write_report`)."""
+    specs = {}
+    for kpi in KPIS:
+        if (data.trends["kpi"] == kpi).any():
+            specs[f"trend-{kpi}"] = trend_chart(data.trends, kpi, level=data.level)
+    if not data.channels.empty:
+        specs["channels"] = channel_chart(data.channels, level=data.level)
+    specs_json = json.dumps({key: chart.to_dict() for key, chart in specs.items()})
+
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = f"Generated {now}" + (f" from a {source} store" if source else "")
+    if data.cronbach_alpha is not None:
+        meta += f"; engagement items Cronbach's alpha {data.cronbach_alpha:.2f}"
+    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        title=escape(title),
+        meta=escape(meta),
+        kpi_cards=_kpi_cards(data.summary, data.level),
+        level_text=f"{data.level:.0%}",
+        trend_divs=_divs(k for k in specs if k.startswith("trend-")),
+        channel_div=_divs(k for k in specs if k == "channels")
+        or "<p>No customer answers.</p>",
+        latest_period=escape(_month_name(data.latest_period)),
+        unit_table=_unit_table(data.units),
+        caveats=_caveats(data.caveats),
+        # "</" would close the script element early.
+        specs=specs_json.replace("</", "<\\/"),
+    )
+
+
+def _divs(ids) -> str:
+    return "\n".join(f'<div id="{escape(i)}"></div>' for i in ids)
+
+
+def _month_name(period: str | None) -> str:
+    if period is None:
+        return "no month"
+    return dt.date.fromisoformat(str(period)[:10]).strftime("%B %Y")
+
+
+def _number(kpi: str, value: float) -> str:
+    return _FORMATS[kpi].format(value)
+
+
+def _kpi_cards(summary: pd.DataFrame, level: float) -> str:
+    if summary.empty:
+        return "<p>No answers in the store yet.</p>"
+    cards = []
+    for row in summary.itertuples(index=False):
+        label, scale = KPIS[row.kpi]
+        if row.suppressed or pd.isna(row.value):
+            figure, interval = "suppressed", ""
+        else:
+            figure = _number(row.kpi, row.value)
+            interval = (
+                f"{level:.0%} CI {_number(row.kpi, row.ci_low)} to "
+                f"{_number(row.kpi, row.ci_high)}"
+            )
+        cards.append(
+            f'<div class="kpi" data-kpi="{row.kpi}"><div>{escape(label)}</div>'
+            f'<div class="value">{escape(figure)}</div>'
+            f'<div class="interval">{escape(interval)}</div>'
+            f'<div class="n">n = {row.n:,}</div>'
+            f'<div class="scale">{escape(scale)}</div></div>'
+        )
+    return "\n".join(cards)
+
+
+def _unit_cell(row) -> str:
+    if row is None:
+        return '<td class="missing">&ndash;</td>'
+    if row.suppressed:
+        return (
+            '<td class="suppressed" data-suppressed="true" '
+            'title="hidden by the privacy gate">suppressed</td>'
+        )
+    if pd.isna(row.value):
+        return '<td class="missing">&ndash;</td>'
+    interval = f"{_number(row.kpi, row.ci_low)} to {_number(row.kpi, row.ci_high)}"
+    return (
+        f"<td>{escape(_number(row.kpi, row.value))}"
+        f'<span class="interval">{escape(interval)}, n = {row.n}</span></td>'
+    )
+
+
+def _unit_table(units: pd.DataFrame) -> str:
+    if units.empty:
+        return "<p>No unit has answers.</p>"
+    # Answers without a serving unit (bots, self-service) form their own row.
+    units = units.assign(
+        unit_id=units["unit_id"].fillna(""),
+        name=units["name"].mask(units["unit_id"].isna(), "no serving unit"),
+    )
+    cells = {(r.unit_id, r.kpi): r for r in units.itertuples(index=False)}
+    described = (
+        units[list(_UNIT_COLUMNS)]
+        .drop_duplicates("unit_id")
+        .sort_values(["region", "unit_id"], na_position="last")
+        .fillna("")
+    )
+    header = "".join(
+        f"<th>{escape(c)}</th>"
+        for c in (*_UNIT_COLUMNS, *(v[0] for v in KPIS.values()))
+    )
+    rows = []
+    for unit in described.itertuples(index=False):
+        text = "".join(f"<td>{escape(str(v))}</td>" for v in unit)
+        kpis = "".join(_unit_cell(cells.get((unit.unit_id, kpi))) for kpi in KPIS)
+        rows.append(f'<tr data-unit="{escape(unit.unit_id)}">{text}{kpis}</tr>')
+    return (
+        f'<table class="units"><thead><tr>{header}</tr></thead>'
+        f"<tbody>\n{chr(10).join(rows)}\n</tbody></table>"
+    )
+
+
+def _caveats(caveats: list[str]) -> str:
+    if not caveats:
+        return ""
+    items = "".join(f"<li>{escape(c)}</li>" for c in caveats)
+    return f'<section class="caveats"><h2>Caveats</h2><ul>{items}</ul></section>'
