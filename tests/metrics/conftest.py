@@ -181,9 +181,10 @@ def make_company(seed: int = 7, customers: int = 2000, employees: int = 300) -> 
         )
         if rng.random() < 0.05:
             continue  # answered eNPS only
+        engaged = rng.gauss(3.4, 0.9)  # one latent level per respondent
         for item in ITEMS:
             if rng.random() > 0.06:
-                value = min(5, max(1, round(rng.gauss(3.4, 1.0))))
+                value = min(5, max(1, round(engaged + rng.gauss(0, 0.6))))
                 company.items.append(
                     {"response_id": response_id, "item_id": item, "value": value}
                 )
@@ -216,3 +217,16 @@ def company(store) -> Company:
     made = make_company()
     write_company(store, made)
     return made
+
+
+@pytest.fixture
+def company_file(tmp_path) -> tuple[str, Company]:
+    """A smaller random company in a DuckDB file: (store URL, company)."""
+    import excx
+
+    url = f"duckdb://{tmp_path / 'company.duckdb'}"
+    made = make_company(customers=400, employees=120)
+    with excx.connect(url) as store:
+        store.init()
+        write_company(store, made)
+    return url, made

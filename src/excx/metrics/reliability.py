@@ -100,7 +100,9 @@ def _item_pair_sums(store: Store, *, where: dict, period: str):
         responses.select("response_id"), "response_id"
     )
 
-    item_count = items.item_id.nunique()
+    # Executed on its own: as a scalar subquery ibis mis-correlates it (DuckDB) or
+    # emits a LEFT SEMI JOIN that PostgreSQL rejects.
+    item_count = int(store.execute(items.item_id.nunique()))
     complete = (
         items.group_by("response_id")
         .aggregate(answered=_.item_id.nunique())
