@@ -15,6 +15,8 @@ from excx.linkage.agreement import (
     rwg,
     rwg_j,
 )
+from excx.linkage.correlation import correlation
+from excx.linkage.drivers import key_drivers
 from excx.linkage.fixed_effects import (
     fixed_effects,
     fixed_effects_both_directions,
@@ -23,6 +25,7 @@ from excx.linkage.fixed_effects import (
 )
 from excx.linkage.multilevel import multilevel, random_intercept
 from excx.linkage.results import LinkageResult, LinkageSummary, compare
+from excx.linkage.shrinkage import shrink, variance_components
 
 __all__: list[str] = [
     "group_moments",
@@ -31,6 +34,10 @@ __all__: list[str] = [
     "respondents_for_reliability",
     "rwg",
     "rwg_j",
+    "correlation",
+    "key_drivers",
+    "shrink",
+    "variance_components",
     "LinkageResult",
     "LinkageSummary",
     "compare",
