@@ -17,6 +17,7 @@ from excx.linkage.agreement import (
 )
 from excx.linkage.correlation import correlation
 from excx.linkage.drivers import key_drivers
+from excx.linkage.chain import chain
 from excx.linkage.fixed_effects import (
     fixed_effects,
     fixed_effects_both_directions,
@@ -47,4 +48,5 @@ __all__: list[str] = [
     "with_lags",
     "multilevel",
     "random_intercept",
+    "chain",
 ]
