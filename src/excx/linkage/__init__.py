@@ -15,9 +15,9 @@ from excx.linkage.agreement import (
     rwg,
     rwg_j,
 )
+from excx.linkage.chain import chain
 from excx.linkage.correlation import correlation
 from excx.linkage.drivers import key_drivers
-from excx.linkage.chain import chain
 from excx.linkage.fixed_effects import (
     fixed_effects,
     fixed_effects_both_directions,
