@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
+
 
 import ibis
 import pyarrow as pa
+import pyarrow.csv as csv
 
 from excx.errors import StoreError
 from excx.store._base import Store
@@ -39,11 +42,17 @@ class PostgresStore(Store):
         with self.raw.transaction(), self.raw.cursor() as cursor:
             for name, data in rows.items():
                 columns = ", ".join(f'"{c}"' for c in data.column_names)
-                sql = f'COPY "{name}" ({columns}) FROM STDIN'
+                sql = f'COPY "{name}" ({columns}) FROM STDIN WITH (FORMAT csv)'
                 with cursor.copy(sql) as copy:
                     for batch in data.to_batches(_COPY_BATCH):
-                        for row in zip(*(c.to_pylist() for c in batch.columns)):
-                            copy.write_row(row)
+                        copy.write(_as_csv(batch))
+
+
+def _as_csv(batch: pa.RecordBatch) -> bytes:
+    """One batch as CSV for COPY: empty strings quoted, nulls left empty."""
+    buffer = io.BytesIO()
+    csv.write_csv(batch, buffer, csv.WriteOptions(include_header=False))
+    return buffer.getvalue()
 
 
 def _redact(url: str) -> str:
