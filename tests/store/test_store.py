@@ -15,7 +15,9 @@ def test_init_creates_every_table_and_is_idempotent(store):
 
 
 def test_write_fills_missing_columns_with_nulls(store):
-    store.write({"units": pa.table({"unit_id": ["u1"], "name": ["One"], "kind": ["branch"]})})
+    store.write(
+        {"units": pa.table({"unit_id": ["u1"], "name": ["One"], "kind": ["branch"]})}
+    )
     frame = store.execute(store.table("units"))
     assert frame.loc[0, "unit_id"] == "u1"
     assert frame["parent_id"].isna().all()
@@ -23,14 +25,22 @@ def test_write_fills_missing_columns_with_nulls(store):
 
 def test_write_is_all_or_nothing(store):
     good = pa.table({"unit_id": ["u1"], "name": ["One"], "kind": ["branch"]})
-    bad = pa.table({"response_id": ["r1"], "item_id": ["i1"], "value": ["not a number"]})
-    with pytest.raises(Exception):
+    bad = pa.table(
+        {"response_id": ["r1"], "item_id": ["i1"], "value": ["not a number"]}
+    )
+    with pytest.raises(StoreError, match="employee_items.*value"):
         store.write({"units": good, "employee_items": bad})
     assert store.count("units") == 0
 
 
 def test_existing_keys(store):
-    store.write({"units": pa.table({"unit_id": ["u1", "u2"], "name": ["a", "b"], "kind": ["branch"] * 2})})
+    store.write(
+        {
+            "units": pa.table(
+                {"unit_id": ["u1", "u2"], "name": ["a", "b"], "kind": ["branch"] * 2}
+            )
+        }
+    )
     found = store.existing_keys("units", pa.array(["u2", "u3"]))
     assert found.to_pylist() == ["u2"]
 

@@ -105,12 +105,18 @@ class Store(ABC):
         if unknown:
             raise StoreError(f"columns {sorted(unknown)} are not in table {name!r}")
         arrow_schema = table.schema.to_pyarrow()
-        columns = [
-            data.column(field.name).cast(field.type)
-            if field.name in data.column_names
-            else pa.nulls(data.num_rows, field.type)
-            for field in arrow_schema
-        ]
+        columns = []
+        for field in arrow_schema:
+            if field.name not in data.column_names:
+                columns.append(pa.nulls(data.num_rows, field.type))
+                continue
+            try:
+                columns.append(data.column(field.name).cast(field.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise StoreError(
+                    f"table {name!r}, column {field.name!r}: values cannot be stored "
+                    f"as {field.type}: {exc}"
+                ) from exc
         return pa.Table.from_arrays(columns, schema=arrow_schema)
 
     def _create(self, table: schema.Table) -> None:

@@ -20,7 +20,9 @@ class DuckDBStore(Store):
     def __init__(self, url: str) -> None:
         path = url.split("://", 1)[1] or ":memory:"
         if path != ":memory:" and not Path(path).parent.exists():
-            raise StoreError(f"folder {Path(path).parent} for store {url} does not exist")
+            raise StoreError(
+                f"folder {Path(path).parent} for store {url} does not exist"
+            )
         try:
             con = ibis.duckdb.connect(path)
         except Exception as exc:

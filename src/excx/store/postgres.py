@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 
-
 import ibis
 import pyarrow as pa
 import pyarrow.csv as csv
