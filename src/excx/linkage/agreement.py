@@ -222,43 +222,24 @@ def icc_from_groups(
 
     aov = _anova(frame)
     k = aov["k0"] if group_size == "adjusted" else aov["mean_n"]
-    rows = [
+    result = pd.DataFrame(
         {
-            "statistic": s,
-            "n": int(aov["N"]),
-            "n_units": int(aov["J"]),
-            "k": k,
-            "F": np.nan,
+            "statistic": ["ICC1", "ICC2", "mean_reliability"],
+            **dict.fromkeys(("value", "ci_low", "ci_high", "F"), np.nan),
             "df1": aov["df1"],
             "df2": aov["df2"],
             "p_value": np.nan,
-            "value": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
+            "n": int(aov["N"]),
+            "n_units": int(aov["J"]),
+            "k": k,
             "reason": "",
         }
-        for s in ("ICC1", "ICC2", "mean_reliability")
-    ]
-    result = pd.DataFrame(rows)
-    columns = [
-        "statistic",
-        "value",
-        "ci_low",
-        "ci_high",
-        "F",
-        "df1",
-        "df2",
-        "p_value",
-        "n",
-        "n_units",
-        "k",
-        "reason",
-    ]
+    )
 
     reason = _no_icc_reason(aov)
     if reason:
         result["reason"] = reason
-        return result[columns]
+        return result
 
     _fill_icc(result, aov, k, frame["n"].to_numpy(dtype=float), level)
     if result.loc[0, "p_value"] >= alpha:
@@ -270,7 +251,7 @@ def icc_from_groups(
             AggregationWarning,
             stacklevel=2,
         )
-    return result[columns]
+    return result
 
 
 def _no_icc_reason(aov: dict[str, float]) -> str:

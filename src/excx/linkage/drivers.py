@@ -150,27 +150,7 @@ def _prepare(
     data: pd.DataFrame, *, outcome: str, drivers: list[str], method: str
 ) -> np.ndarray:
     """Validate the arguments; return the complete rows as [outcome, drivers]."""
-    if method not in _METHODS:
-        raise InputError(f"method: one of {_METHODS}, got {method!r}")
-    if not drivers:
-        raise InputError("drivers: at least one driver column, got none")
-    if method == "shapley" and len(drivers) > _MAX_SHAPLEY_DRIVERS:
-        raise InputError(
-            f"drivers: method='shapley' takes at most {_MAX_SHAPLEY_DRIVERS} "
-            f"drivers (2^p subsets), got {len(drivers)}; use 'relative_weights'"
-        )
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(
-            f"data: expected a pandas DataFrame, got {type(data).__name__}"
-        )
-    if outcome in drivers or len(set(drivers)) < len(drivers):
-        raise InputError(
-            f"drivers: distinct columns other than the outcome, got {drivers}"
-        )
-    _require_columns(
-        data,
-        {"outcome": outcome, **{f"drivers[{i}]": d for i, d in enumerate(drivers)}},
-    )
+    _check_arguments(data, outcome=outcome, drivers=drivers, method=method)
     columns = [outcome, *drivers]
     for column in columns:
         if not pd.api.types.is_numeric_dtype(data[column]):
@@ -202,6 +182,32 @@ def _prepare(
     if np.linalg.eigvalsh(r_xx).min() < _SINGULAR:
         raise InputError(f"drivers: {drivers} are perfectly collinear; drop one")
     return matrix
+
+
+def _check_arguments(
+    data: pd.DataFrame, *, outcome: str, drivers: list[str], method: str
+) -> None:
+    if method not in _METHODS:
+        raise InputError(f"method: one of {_METHODS}, got {method!r}")
+    if not drivers:
+        raise InputError("drivers: at least one driver column, got none")
+    if method == "shapley" and len(drivers) > _MAX_SHAPLEY_DRIVERS:
+        raise InputError(
+            f"drivers: method='shapley' takes at most {_MAX_SHAPLEY_DRIVERS} "
+            f"drivers (2^p subsets), got {len(drivers)}; use 'relative_weights'"
+        )
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(
+            f"data: expected a pandas DataFrame, got {type(data).__name__}"
+        )
+    if outcome in drivers or len(set(drivers)) < len(drivers):
+        raise InputError(
+            f"drivers: distinct columns other than the outcome, got {drivers}"
+        )
+    _require_columns(
+        data,
+        {"outcome": outcome, **{f"drivers[{i}]": d for i, d in enumerate(drivers)}},
+    )
 
 
 def _bootstrap_correlations(matrix: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
