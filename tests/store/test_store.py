@@ -59,3 +59,12 @@ def test_missing_table_says_run_init(tmp_path):
 def test_env_var_selects_the_store(monkeypatch, tmp_path):
     monkeypatch.setenv("EXCX_STORE", str(tmp_path / "env.duckdb"))
     assert excx.store.resolve_url() == f"duckdb://{tmp_path / 'env.duckdb'}"
+
+
+def test_a_failure_in_the_database_rolls_back_every_table(store):
+    store.con.drop_table("employee_items")
+    units = pa.table({"unit_id": ["u1"], "name": ["One"], "kind": ["branch"]})
+    items = pa.table({"response_id": ["r1"], "item_id": ["i1"], "value": [3]})
+    with pytest.raises(Exception, match="employee_items"):
+        store.write({"units": units, "employee_items": items})
+    assert store.count("units") == 0
