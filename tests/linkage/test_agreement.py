@@ -150,6 +150,14 @@ def test_icc_bad_input():
     result = icc(constant, value="rating", group="target")
     assert result["value"].isna().all()
     assert (result["reason"] == "all answers are equal: variance is zero").all()
+    equal_means = pd.DataFrame({"u": [1, 1, 2, 2, 3, 3], "v": [1.0, 3, 1, 3, 2, 2]})
+    with pytest.warns(AggregationWarning):
+        degenerate = icc(equal_means, value="v", group="u").set_index("statistic")
+    # hand: MSB = 0, MSW = 1, k = 2 -> ICC(1) = -1 / (k - 1) = -1
+    assert degenerate.loc["ICC1", "value"] == -1.0
+    assert "MSB = 0" in degenerate.loc["ICC2", "reason"]
+    assert "Spearman-Brown undefined" in degenerate.loc["mean_reliability", "reason"]
+    assert degenerate.loc[["ICC2", "mean_reliability"], "value"].isna().all()
     singles = data.drop_duplicates("target")
     assert (
         icc(singles, value="rating", group="target")["reason"]

@@ -124,6 +124,10 @@ def test_correlation_bad_input():
         correlation(
             data.assign(respondents=-1), x="enps", y="nps", weights="respondents"
         )
+    with pytest.raises(InputError, match="at least one weight must be > 0"):
+        correlation(
+            data.assign(respondents=0), x="enps", y="nps", weights="respondents"
+        )
     flat = correlation(data.assign(nps=3.0), x="enps", y="nps", n_boot=10)
     assert flat["value"].isna().all()
     assert (flat["reason"] == "nps is constant: correlation undefined").all()

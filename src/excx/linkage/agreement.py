@@ -273,7 +273,7 @@ def _fill_icc(
     f_value = msb / msw if msw > 0 else np.inf
     p_value = float(stats.f.sf(f_value, df1, df2))
     icc1 = (msb - msw) / (msb + (k - 1) * msw)
-    icc2 = (msb - msw) / msb if msb > 0 else -np.inf
+    icc2 = (msb - msw) / msb if msb > 0 else np.nan
 
     tail = 1 - (1 - level) / 2
     f_low = f_value / stats.f.ppf(tail, df1, df2)
@@ -283,21 +283,31 @@ def _fill_icc(
     ]
 
     def reliability(icc1_value: float) -> float:
-        return float(np.mean(sizes * icc1_value / (1 + (sizes - 1) * icc1_value)))
+        denominator = 1 + (sizes - 1) * icc1_value
+        if (denominator <= 0).any():
+            return np.nan
+        return float(np.mean(sizes * icc1_value / denominator))
 
     result["F"] = f_value
     result["p_value"] = p_value
     result.loc[0, ["value", "ci_low", "ci_high"]] = [icc1, *icc1_ci]
-    result.loc[1, ["value", "ci_low", "ci_high"]] = [
-        icc2,
-        1 - 1 / f_low,
-        1 - 1 / f_high if np.isfinite(f_high) else 1.0,
-    ]
+    if msb > 0:
+        result.loc[1, ["value", "ci_low", "ci_high"]] = [
+            icc2,
+            1 - 1 / f_low,
+            1 - 1 / f_high if np.isfinite(f_high) else 1.0,
+        ]
+    else:
+        result.loc[1, "reason"] = "all unit means are equal (MSB = 0): no ICC(2)"
     result.loc[2, ["value", "ci_low", "ci_high"]] = [
         reliability(icc1),
         reliability(icc1_ci[0]),
         reliability(icc1_ci[1]),
     ]
+    if np.isnan(result.loc[2, ["value", "ci_low", "ci_high"]].to_numpy(float)).any():
+        result.loc[2, "reason"] = (
+            "ICC(1) <= -1/(n_j - 1) for some unit: Spearman-Brown undefined there"
+        )
 
 
 def icc(

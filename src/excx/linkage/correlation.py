@@ -207,6 +207,8 @@ def _prepare(
             f"weights={weights!r}: must be >= 0, row {row} has "
             f"{frame.loc[row, weights]}"
         )
+    if weights and frame[weights].sum() <= 0:
+        raise InputError(f"weights={weights!r}: at least one weight must be > 0")
     if unit:
         codes, uniques = pd.factorize(frame[unit])
         n_units = len(uniques)
