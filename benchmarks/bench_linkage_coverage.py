@@ -14,8 +14,8 @@ Data-generating process, unit u in region g(u), month t
 - true eNPS: E_ut = 10 + r_g + a_u + s_t + w_ut, with company-wide month shocks
   s_t ~ N(0, 5²) and within-unit AR(1) w_ut = 0.5 w_u,t-1 + N(0, 17²);
 - observed eNPS from n_ut ~ 15 + Poisson(5) employees: promoter and detractor
-  shares (0.7 ± E/100)/2 drawn multinomially; ``enps_var`` is the adjusted-Wald
-  variance × 100²;
+  shares (0.7 ± E/100)/2 drawn multinomially; ``enps_var`` is the plug-in
+  variance 100²·(pP + pD − (pP − pD)²)/n, as ``excx.linkage.panel`` delivers it;
 - service quality Q_ut = 60 + 0.5 a_u + 0.4 E_u,t-1 + N(0, 4²);
 - NPS_ut = 20 + 0.8 r_g + 1.5 a_u + 2 s_t + 0.5 Q_ut + 0.1 E_u,t-1 + N(0, 6²),
   so the true total effect of E_{t-1} on NPS_t is 0.4 · 0.5 + 0.1 = ``TRUE_EFFECT``;
@@ -59,9 +59,8 @@ def simulate_panel(
     pvals = np.stack([promoter, 0.7 - promoter, np.full_like(promoter, 0.3)], -1)
     counts = rng.multinomial(n, pvals)
     enps = 100 * (counts[..., 0] - counts[..., 1]) / n
-    p_adj = (counts[..., 0] + 0.75) / (n + 3)
-    d_adj = (counts[..., 1] + 0.75) / (n + 3)
-    enps_var = 100**2 * (p_adj + d_adj - (p_adj - d_adj) ** 2) / (n + 3)
+    share_p, share_d = counts[..., 0] / n, counts[..., 1] / n
+    enps_var = 100**2 * (share_p + share_d - (share_p - share_d) ** 2) / n
 
     lagged = true_enps[:, :-1]
     shape = (n_units, n_periods)

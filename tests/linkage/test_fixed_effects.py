@@ -235,6 +235,36 @@ def test_collinear_controls():
 
 def test_reliability_too_low_gives_a_reason():
     panel = _small_panel(n_units=10, n_periods=6).assign(enps_var=10_000.0)
-    result = fixed_effects_corrected(panel, x_n=None)
+    result = fixed_effects_corrected(panel, x_variance_kind="unbiased")
     assert result.reason is not None and "sampling noise" in result.reason
     assert result.extras["reliability"] < 0.1
+
+
+def test_adjusted_wald_variance_is_converted_exactly():
+    panel = bench.simulate_panel(5)
+    n, score = panel["enps_n"], panel["enps"] / 100
+    both = panel["enps_var"] * n / 100**2 + score**2  # pP + pD from the plug-in
+    promoters, detractors = n * (both + score) / 2, n * (both - score) / 2
+    # Adjusted Wald (Rocks 2016; DESIGN.md): ¾ promoter and ¾ detractor, n + 3.
+    p_adj, d_adj = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
+    adjusted = 100**2 * (p_adj + d_adj - (p_adj - d_adj) ** 2) / (n + 3)
+    plug_in = fixed_effects_corrected(panel)
+    wald = fixed_effects_corrected(
+        panel.assign(enps_var=adjusted), x_variance_kind="adjusted_wald"
+    )
+    assert wald.params["enps_lag1"] == pytest.approx(
+        plug_in.params["enps_lag1"], rel=1e-10
+    )
+    # Read as if unbiased, the plug-in variance under-corrects (λ too high).
+    short = fixed_effects_corrected(panel, x_variance_kind="unbiased")
+    assert short.extras["reliability"] > plug_in.extras["reliability"]
+
+
+def test_variance_kind_is_checked():
+    panel = _small_panel(n_units=10, n_periods=6)
+    with pytest.raises(InputError, match="x_variance_kind"):
+        fixed_effects_corrected(panel, x_variance_kind="wald")
+    with pytest.raises(InputError, match="needs x_n"):
+        fixed_effects_corrected(panel, x_n=None)
+    with pytest.raises(InputError, match="at least 2 respondents"):
+        fixed_effects_corrected(panel.assign(enps_n=1))

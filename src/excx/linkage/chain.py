@@ -21,7 +21,8 @@ from excx.errors import InputError, SmallSampleWarning
 from excx.linkage.fixed_effects import (
     MIN_UNITS,
     _demean,
-    _net_score_sampling_variance,
+    _error_columns,
+    _sampling_variance,
     with_lags,
 )
 from excx.linkage.results import LinkageResult
@@ -48,6 +49,7 @@ def chain(
     controls: Sequence[str] = (),
     x_variance: str | None = None,
     x_n: str | None = None,
+    x_variance_kind: str = "plug_in",
     unit: str | None = "unit_id",
     period: str | None = "period",
     money_step: float | None = 10.0,
@@ -72,9 +74,10 @@ def chain(
         ``None``: plain regressions with an intercept.
     controls
         Extra columns entered in every equation.
-    x_variance, x_n
-        Optional sampling variance of the first variable (and respondents per
-        cell), as in :func:`~excx.linkage.fixed_effects_corrected`: when given,
+    x_variance, x_n, x_variance_kind
+        Optional sampling variance of the first variable, respondents per cell
+        and the kind of variance, as in
+        :func:`~excx.linkage.fixed_effects_corrected`: when given,
         the paths are corrected for its sampling error by subtracting the
         retained error variance from each unit's cross-product matrix.
     unit, period
@@ -132,7 +135,7 @@ def chain(
     >>> bool(0.1 < r.params["indirect"] < 0.35)  # true indirect effect 0.2
     True
     """
-    error = (x_variance, x_n) if x_n else (x_variance,) if x_variance else ()
+    error = _error_columns(x_variance, x_n, x_variance_kind) if x_variance else ()
     frame, names = _prepare(panel, path, lag, effects, controls, unit, period, error)
     design = names + list(controls)
     if effects == "two_way":
@@ -144,7 +147,7 @@ def chain(
     offset = 0 if effects == "two_way" else 1
     if error:
         moments[:, offset, offset] -= _error_per_unit(
-            frame, codes, names[0], error, lag, effects
+            frame, codes, names[0], error, lag, effects, x_variance_kind
         )
 
     point = _effects(moments.sum(0)[None], len(names), offset)
@@ -211,16 +214,10 @@ def _prepare(panel, path, lag, effects, controls, unit, period, error):
     return frame, names
 
 
-def _error_per_unit(frame, codes, first, error, lag, effects) -> np.ndarray:
+def _error_per_unit(frame, codes, first, error, lag, effects, kind) -> np.ndarray:
     """Per unit, the sampling-error variance the (demeaned) first variable keeps."""
-    shifted = [f"{c}_lag{lag}" if lag > 0 else c for c in error]
-    variance = frame[shifted[0]].to_numpy(dtype=float)
-    if len(shifted) == 2:
-        variance = _net_score_sampling_variance(
-            frame[first].to_numpy(dtype=float),
-            variance,
-            frame[shifted[1]].to_numpy(dtype=float),
-        )
+    x_n = error[1] if len(error) == 2 else None
+    variance = _sampling_variance(frame, first, error[0], x_n, kind, lag)
     if effects == "two_way":
         per_unit = frame.groupby("_unit")["_period"].transform("size").to_numpy()
         per_period = frame.groupby("_period")["_unit"].transform("size").to_numpy()

@@ -32,6 +32,8 @@ logger = logging.getLogger("excx")
 
 #: Fewest units with at least two periods that a clustered estimate accepts.
 MIN_UNITS = 5
+#: What a sampling-variance column can hold (see fixed_effects_corrected).
+VARIANCE_KINDS = ("plug_in", "adjusted_wald", "unbiased")
 _ASSOCIATIONAL = (
     "associational: unit and period effects remove stable differences between "
     "units and company-wide shocks, not time-varying confounders; compare with "
@@ -370,6 +372,7 @@ def fixed_effects_corrected(
     x: str = "enps",
     x_variance: str = "enps_var",
     x_n: str | None = "enps_n",
+    x_variance_kind: str = "plug_in",
     lag: int = 1,
     controls: Sequence[str] = (),
     unit: str = "unit_id",
@@ -382,12 +385,13 @@ def fixed_effects_corrected(
     ----------
     panel
         As for :func:`fixed_effects`, plus ``x_variance`` and ``x_n``.
-    x_variance, x_n
-        With ``x_n`` (respondents per cell) given, ``x_variance`` is read as the
-        adjusted-Wald variance × 100² of a net score such as eNPS (the panel's
-        ``enps_var``) and converted exactly to the unbiased sampling variance of
-        the plain score that ``x`` holds (see Notes). With ``x_n=None``,
-        ``x_variance`` is used as the sampling variance of ``x`` as it is.
+    x_variance, x_n, x_variance_kind
+        Sampling variance of each ``x`` cell, respondents per cell, and what the
+        variance is: ``"plug_in"`` (default; the panel's ``enps_var``,
+        100²·(pP + pD − (pP − pD)²)/n), ``"adjusted_wald"`` (the same with
+        Rocks' pseudo-observations, n + 3) or ``"unbiased"`` (used as it is;
+        ``x_n`` not needed). The first two are converted exactly to the
+        unbiased variance of the plain score (see Notes).
     y, x, lag, controls, unit, period
         As for :func:`fixed_effects`.
     level
@@ -424,13 +428,13 @@ def fixed_effects_corrected(
     interval; the demeaning is treated as fixed. Only the EX driver is
     corrected; controls are taken as error-free.
 
-    The adjusted-Wald variance (DESIGN.md: ¾ promoter and ¾ detractor added,
-    n + 3) understates the sampling variance of the plain score by roughly
-    (n − 1)/(n + 3), which would leave the correction short. With ``x_n`` the
-    promoter and detractor counts are recovered from the score and its
-    adjusted-Wald variance, P − D = n·x/100 and
+    An understated error variance leaves the correction short: the plug-in
+    variance is low by (n − 1)/n and is multiplied by n/(n − 1); the
+    adjusted-Wald variance (DESIGN.md: ¾ promoter and ¾ detractor added,
+    n + 3) is low by about (n − 1)/(n + 3), so promoter and detractor counts
+    are recovered from the score and that variance, P − D = n·x/100 and
     P + D = (n + 3)·((n + 3)·V/100² + ((P − D)/(n + 3))²) − 3/2, and the unbiased
-    variance 100²·((P + D)/n − ((P − D)/n)²)/(n − 1) is used instead.
+    variance 100²·((P + D)/n − ((P − D)/n)²)/(n − 1) is used.
 
     Examples
     --------
@@ -442,7 +446,7 @@ def fixed_effects_corrected(
     ...     "enps": true + rng.normal(0, 20, 400), "enps_var": 400.0})
     >>> p["nps"] = 0.5 * pd.Series(true).groupby(p["unit_id"]).shift(1)
     >>> p["nps"] += rng.normal(0, 2, 400)
-    >>> r = fixed_effects_corrected(p, x_n=None)
+    >>> r = fixed_effects_corrected(p, x_variance_kind="unbiased")
     >>> bool(r.extras["naive"].params["enps_lag1"] < r.params["enps_lag1"])
     True
     """
@@ -453,17 +457,11 @@ def fixed_effects_corrected(
         x=x,
         lag=lag,
         controls=controls,
-        extra=(x_variance,) if x_n is None else (x_variance, x_n),
+        extra=_error_columns(x_variance, x_n, x_variance_kind),
         unit=unit,
         period=period,
     )
-    variance = frame[_term(x_variance, lag)].to_numpy(dtype=float)
-    if x_n is not None:
-        variance = _net_score_sampling_variance(
-            frame[term].to_numpy(dtype=float),
-            variance,
-            frame[_term(x_n, lag)].to_numpy(dtype=float),
-        )
+    variance = _sampling_variance(frame, term, x_variance, x_n, x_variance_kind, lag)
     naive = _fit(
         frame,
         outcome=y,
@@ -499,14 +497,38 @@ def fixed_effects_corrected(
     return _corrected_result(naive, estimate, term=term, y=y, x=x, lag=lag, level=level)
 
 
-def _net_score_sampling_variance(
-    score: np.ndarray, adjusted_wald: np.ndarray, n: np.ndarray
+def _error_columns(x_variance: str, x_n: str | None, kind: str) -> tuple[str, ...]:
+    """Columns the error variance needs, after checking the kind."""
+    if kind not in VARIANCE_KINDS:
+        raise InputError(
+            f"x_variance_kind={kind!r}; accepted: {', '.join(VARIANCE_KINDS)}"
+        )
+    if kind == "unbiased":
+        return (x_variance,)
+    if x_n is None:
+        raise InputError(f"x_variance_kind={kind!r} needs x_n (respondents per cell)")
+    return (x_variance, x_n)
+
+
+def _sampling_variance(
+    frame: pd.DataFrame,
+    term: str,
+    x_variance: str,
+    x_n: str | None,
+    kind: str,
+    lag: int,
 ) -> np.ndarray:
-    """Unbiased variance of a plain net score, from its adjusted-Wald variance."""
+    """Unbiased sampling variance of the (lagged) driver, per row."""
+    variance = frame[_term(x_variance, lag)].to_numpy(dtype=float)
+    if kind == "unbiased":
+        return variance
+    n = frame[_term(x_n, lag)].to_numpy(dtype=float)
     if np.any(n < 2):
-        raise InputError("x_n must be at least 2 respondents in every used cell")
-    net = n * score / 100
-    both = (n + 3) * ((n + 3) * adjusted_wald / 100**2 + (net / (n + 3)) ** 2) - 1.5
+        raise InputError(f"{x_n} must be at least 2 respondents in every used cell")
+    if kind == "plug_in":
+        return variance * n / (n - 1)
+    net = n * frame[term].to_numpy(dtype=float) / 100
+    both = (n + 3) * ((n + 3) * variance / 100**2 + (net / (n + 3)) ** 2) - 1.5
     return 100**2 * (both / n - (net / n) ** 2) / (n - 1)
 
 
