@@ -93,6 +93,9 @@ def metrics(
         frame = excx.metrics.compute(
             opened, kpi, by=groups, period=period, rollup=rollup, ci=ci, level=level
         )
+    if len(frame.columns) > len(excx.metrics.OUTPUT_COLUMNS):
+        keys = list(frame.columns[: -len(excx.metrics.OUTPUT_COLUMNS)])
+        frame = frame.sort_values(keys, na_position="last", ignore_index=True)
     alpha = frame.attrs.get("cronbach_alpha")
     note = None if alpha is None else f"Cronbach's alpha of the items: {alpha:.3f}"
     if output == "json":

@@ -93,7 +93,9 @@ def compute(
         The `by` columns in the order unit_id, region, channel, served_by, role,
         period (``period`` as the ISO start date), then ``kpi, n, value, ci_low,
         ci_high, suppressed``. Engagement frames carry Cronbach's alpha in
-        ``.attrs["cronbach_alpha"]``.
+        ``.attrs["cronbach_alpha"]``. Rows come in no particular order (sorting
+        hundreds of thousands of groups would double the engine's time): use
+        ``frame.sort_values(by)``.
 
     Notes
     -----
@@ -291,8 +293,6 @@ def _cells(
     selecting = [c for c in where if c in by]
     if definition.audience == "customer" and selecting:
         groups = groups.filter(filter_predicates(groups, where, selecting))
-    if by:
-        groups = groups.order_by(list(by))
 
     table = store.to_pyarrow(groups)
     if "period" in by:
@@ -312,7 +312,7 @@ def _gate(
     rollup: bool,
     rule: Any,
 ) -> pd.DataFrame:
-    """Pass employee cells through the privacy gate; sort them like the engine."""
+    """Pass employee cells through the privacy gate."""
     from excx import privacy
 
     options = {} if rule is None else {"rule": rule}
@@ -324,8 +324,6 @@ def _gate(
         rollup=rollup,
         **options,
     )
-    if by:
-        gated = gated.sort_values(list(by), na_position="last", kind="stable")
     return gated
 
 
