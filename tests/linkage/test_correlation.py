@@ -81,7 +81,7 @@ def test_integer_weights_equal_repeated_rows():
 
 @pytest.mark.parametrize("method", ["pearson", "spearman"])
 def test_vectorised_cluster_bootstrap_equals_loop(method):
-    data = panel(n_units=15, periods=3, seed=3)
+    data = panel(n_units=15, periods=3, seed=3).round(1)  # rounding makes ties
     result = correlation(
         data, x="enps", y="nps", unit="unit", method=method, n_boot=200, seed=7
     )

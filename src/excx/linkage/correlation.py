@@ -341,31 +341,38 @@ def _bootstrap_ranks(
     n_boot: int,
     seed: int,
 ) -> np.ndarray:
-    """Spearman in each resample: units' rows padded with NaN, ranked per draw."""
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes, minlength=n_units)
-    width = sizes.max()
-    slots = np.full((n_units, width), len(x))
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    within = np.arange(len(x)) - np.repeat(starts, sizes)
-    slots[codes[order], within] = order
-    x_pad, y_pad = np.append(x, np.nan), np.append(y, np.nan)
+    """Spearman in each resample, from how often each row is drawn.
 
-    draws = np.random.default_rng(seed).integers(0, n_units, (n_boot, n_units))
-    chunk = max(1, _CHUNK_CELLS // (n_units * width))
+    A resample is the multiset of rows with multiplicities ``counts`` (B, n). The
+    mid-rank of a value in it is the number of drawn rows with smaller values plus
+    (its drawn copies + 1) / 2, a cumulative sum over the sorted distinct values;
+    Spearman is then the count-weighted Pearson correlation of the mid-ranks. No
+    per-draw sort is needed.
+    """
+    unit_counts = _resample_counts(n_units, n_boot, seed)
+    chunk = max(1, _CHUNK_CELLS // len(x))
     result = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
-        rows = slots[draws[start : start + chunk]].reshape(-1, n_units * width)
-        rank_x = stats.rankdata(x_pad[rows], axis=1, nan_policy="omit")
-        rank_y = stats.rankdata(y_pad[rows], axis=1, nan_policy="omit")
-        dx = rank_x - np.nanmean(rank_x, axis=1, keepdims=True)
-        dy = rank_y - np.nanmean(rank_y, axis=1, keepdims=True)
+        counts = unit_counts[start : start + chunk][:, codes].astype(float)
+        rank_x, rank_y = _midranks(x, counts), _midranks(y, counts)
+        total = counts.sum(axis=1, keepdims=True)
+        dx = rank_x - (counts * rank_x).sum(axis=1, keepdims=True) / total
+        dy = rank_y - (counts * rank_y).sum(axis=1, keepdims=True) / total
         with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.nansum(dx * dy, axis=1) / np.sqrt(
-                np.nansum(dx**2, axis=1) * np.nansum(dy**2, axis=1)
+            result[start : start + chunk] = (counts * dx * dy).sum(axis=1) / np.sqrt(
+                (counts * dx**2).sum(axis=1) * (counts * dy**2).sum(axis=1)
             )
-        result[start : start + chunk] = r
     return np.where(np.isfinite(result), np.clip(result, -1, 1), np.nan)
+
+
+def _midranks(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mid-rank of every row's value within each resample, shape of ``counts``."""
+    distinct, position = np.unique(values, return_inverse=True)
+    order = np.argsort(position, kind="stable")
+    starts = np.searchsorted(position[order], np.arange(len(distinct)))
+    per_value = np.add.reduceat(counts[:, order], starts, axis=1)
+    below = np.cumsum(per_value, axis=1) - per_value
+    return (below + (per_value + 1) / 2)[:, position]
 
 
 def _bootstrap_row(r: float, draws: np.ndarray, level: float, base: dict) -> dict:
