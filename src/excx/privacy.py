@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -158,7 +158,7 @@ def gate(
     Name: suppressed, dtype: bool
     """
     hidden = _suppression(
-        cells, by=by, units=units, period=period, threshold=rule.min_n, rollup=rollup
+        cells, by=by, units=units, period=period, thresholds=(rule.min_n,), rollup=rollup
     )
     return _publish(cells, hidden, values=values, hide_n=hide_n)
 
@@ -194,9 +194,10 @@ def gate_comments(
     ...     "suppressed"].tolist()
     [False, True, True]
     """
-    common = dict(by=by, units=units, period=period, rollup=rollup)
-    hidden = _suppression(cells, threshold=rule.min_n, **common)
-    hidden = _suppression(cells, threshold=rule.min_comments, hidden=hidden, **common)
+    thresholds = (rule.min_n, rule.min_comments)
+    hidden = _suppression(
+        cells, by=by, units=units, period=period, thresholds=thresholds, rollup=rollup
+    )
     return _publish(cells, hidden, values=values, hide_n=False)
 
 
@@ -216,86 +217,199 @@ def _publish(
     return out
 
 
+@dataclass
+class _Lattice:
+    """What every level of one call shares: units, thresholds and solved levels."""
+
+    units: pd.DataFrame
+    thresholds: tuple[int, ...]
+    rollup: bool
+    lineage: pd.DataFrame | None = None
+    edges: pd.DataFrame | None = None
+    solved: dict = field(default_factory=dict)
+
+
 def _suppression(
     cells: pd.DataFrame,
     *,
     by: Sequence[str],
     units: pd.DataFrame,
     period: str | None,
-    threshold: int,
+    thresholds: tuple[int, ...],
     rollup: bool,
-    hidden: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return which rows of ``cells`` to hide, as a bool array."""
+    """Return which rows of ``cells`` to hide (after the last threshold)."""
     by = _check_call(cells, by, period)
+    # region follows unit_id when both are given; keys are in DIMENSIONS order so
+    # that the same level reached from two calls breaks ties the same way.
+    columns = [c for c in DIMENSIONS if c in by and not (c == "region" and "unit_id" in by)]
+    keys = cells[columns].reset_index(drop=True)
+    if "period" in columns:
+        keys["period"] = _period_starts(keys["period"], period)
+    grains = {c: (period if c == "period" else c) for c in columns}
     n = cells["n"].to_numpy(dtype=np.int64)
-    primary = n < threshold
-    hidden = primary.copy() if hidden is None else hidden | primary
+    lattice = _Lattice(units, thresholds, rollup)
+    if "unit_id" in columns:
+        lattice.edges = _unit_edges(units, keys["unit_id"])
+        lattice.lineage = _lineage(lattice.edges, units)
+    return _solve(keys, n, grains, lattice)[-1]
 
-    keys = cells[by].reset_index(drop=True)
-    codes = pd.DataFrame({c: pd.factorize(keys[c], use_na_sentinel=False)[0] for c in by})
-    sort_keys = [keys[c].astype("string").fillna("").to_numpy() for c in reversed(by)]
+
+def _solve(
+    keys: pd.DataFrame, n: np.ndarray, grains: dict[str, str], lattice: _Lattice
+) -> list[np.ndarray]:
+    """Hidden cells of one level, one array per threshold.
+
+    Coarser levels are solved first; a set whose parent a coarser call hides must
+    hide members of its own, or the parent would follow from its visible members.
+    """
+    parents = {}
+    for dim, grain in _coarsenings(grains, lattice):
+        weights = n
+        if dim == "unit_id" and lattice.rollup:
+            weights = _direct_n(keys, n, lattice.edges)
+        coarse_keys, coarse_n, index = _coarsen(keys, weights, dim, grain, lattice.units)
+        coarse_grains = {d: g for d, g in grains.items() if d != dim}
+        if grain != "all":
+            coarse_grains["region" if dim == "unit_id" else dim] = grain
+        level = tuple(sorted(coarse_grains.items()))
+        if level not in lattice.solved:
+            lattice.solved[level] = _solve(coarse_keys, coarse_n, coarse_grains, lattice)
+        parents[f"{dim}:{grain}"] = [stage[index] for stage in lattice.solved[level]]
+
+    codes = pd.DataFrame({c: pd.factorize(keys[c], use_na_sentinel=False)[0] for c in keys})
+    sort_keys = [keys[c].astype("string").fillna("").to_numpy() for c in reversed(keys.columns)]
     rank = np.empty(len(n), dtype=np.int64)
     rank[np.lexsort([*sort_keys, n])] = np.arange(len(n))
+    families = _sibling_sets(keys, codes, n, units=lattice.units, lineage=lattice.lineage,
+                             period=grains.get("period"), rollup=lattice.rollup)
 
-    families = _sibling_sets(keys, codes, n, units=units, period=period, rollup=rollup)
-    changed = True
-    while changed:
-        changed = False
-        for members in families:
-            added = _complete(members, hidden, rank, threshold)
-            if added.size:
-                hidden[added] = True
-                changed = True
-    return hidden
+    stages, hidden = [], np.zeros(len(n), dtype=bool)
+    for stage, threshold in enumerate(lattice.thresholds):
+        hidden = hidden | (n < threshold)
+        parent_hidden = [_parent_hidden(m, parents, stage) for m in families]
+        changed = True
+        while changed:
+            changed = False
+            for members, coarse_above in zip(families, parent_hidden):
+                in_call = members["parent_cell"]
+                above = coarse_above | (in_call >= 0) & hidden[np.maximum(in_call, 0)]
+                added = _complete(members, above, hidden, rank, threshold)
+                if added.size:
+                    hidden[added] = True
+                    changed = True
+        stages.append(hidden.copy())
+    return stages
+
+
+def _coarsenings(grains: dict[str, str], lattice: _Lattice) -> list[tuple[str, str]]:
+    """(dimension, coarser grain) pairs whose totals other calls may publish."""
+    steps = []
+    for dim, grain in grains.items():
+        if dim == "period":
+            steps += [(dim, coarser) for coarser in _COARSER[grain]]
+        elif dim == "unit_id" and "region" in lattice.units.columns:
+            steps += [(dim, "region"), (dim, "all")]
+        else:
+            steps.append((dim, "all"))
+    return steps
+
+
+def _coarsen(
+    keys: pd.DataFrame, n: np.ndarray, dim: str, grain: str, units: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Sum the cells into a coarser grain of one dimension.
+
+    Returns the coarse keys, their n, and each fine cell's row among them.
+    """
+    coarse = keys.copy()
+    if grain == "all":
+        coarse = coarse.drop(columns=dim)
+    elif dim == "unit_id":
+        regions = units.drop_duplicates("unit_id").set_index("unit_id")["region"]
+        coarse["unit_id"] = coarse["unit_id"].map(regions)
+        coarse = coarse.rename(columns={"unit_id": "region"})
+        coarse = coarse[[c for c in DIMENSIONS if c in coarse.columns]]
+    else:
+        dates = pd.to_datetime(coarse["period"], format="%Y-%m-%d")
+        month = 1 if grain == "year" else (dates.dt.month - 1) // 3 * 3 + 1
+        coarse["period"] = pd.to_datetime(
+            pd.DataFrame({"year": dates.dt.year, "month": month, "day": 1})
+        ).dt.strftime("%Y-%m-%d")
+    if coarse.columns.empty:
+        return coarse.iloc[:1].reset_index(drop=True), n.sum(keepdims=True), np.zeros(len(n), dtype=np.int64)
+    grouped = coarse.assign(n=n).groupby(list(coarse.columns), dropna=False, sort=True)
+    totals = grouped["n"].sum().reset_index()
+    index = grouped.ngroup().to_numpy()
+    return totals.drop(columns="n"), totals["n"].to_numpy(), index
+
+
+def _direct_n(keys: pd.DataFrame, n: np.ndarray, edges: pd.DataFrame) -> np.ndarray:
+    """Each rolled-up unit's own respondents: its n minus its child units' n."""
+    other = [c for c in keys.columns if c != "unit_id"]
+    frame = keys.assign(n=n)
+    children = frame.merge(edges, on="unit_id")
+    below = children.groupby(["parent_id", *other], dropna=False, as_index=False)["n"].sum()
+    below = below.rename(columns={"parent_id": "unit_id", "n": "below"})
+    merged = frame.merge(below, on=["unit_id", *other], how="left")
+    return np.maximum(n - merged["below"].fillna(0).to_numpy(dtype=np.int64), 0)
+
+
+def _parent_hidden(members: dict, parents: dict, stage: int) -> np.ndarray:
+    """For each member, whether a coarser call hides its set's parent."""
+    cell, tags = members["cell"], members["tag"]
+    above = np.zeros(len(cell), dtype=bool)
+    for tag, hidden in parents.items():
+        rows = (tags == tag) & (cell >= 0)
+        above[rows] = hidden[stage][cell[rows]]
+    return above
 
 
 def _complete(
-    members: pd.DataFrame, hidden: np.ndarray, rank: np.ndarray, threshold: int
+    members: dict[str, np.ndarray],
+    above: np.ndarray,
+    hidden: np.ndarray,
+    rank: np.ndarray,
+    threshold: int,
 ) -> np.ndarray:
     """Cells to hide so that every set of ``members`` satisfies the rule.
 
-    ``members`` has columns ``set``, ``cell`` (row of cells, -1 for implicit direct
-    respondents) and ``n``.
+    ``members`` holds arrays ``set``, ``cell`` (row of cells, -1 for implicit direct
+    respondents) and ``n``; ``above`` is True where a coarser call hides the parent.
     """
-    cell = members["cell"].to_numpy()
-    n = members["n"].to_numpy()
+    sets, cell, n = members["set"], members["cell"], members["n"]
     is_cell = cell >= 0
     is_hidden = np.where(is_cell, hidden[np.maximum(cell, 0)], n < threshold)
-    frame = pd.DataFrame(
-        {"set": members["set"].to_numpy(), "cell": cell, "n": n, "hidden": is_hidden}
-    )
-    frame["hidden_n"] = np.where(is_hidden, n, 0)
-    frame["rank"] = np.where(is_cell, rank[np.maximum(cell, 0)], -1)
+    is_open = is_cell & ~is_hidden
 
-    per_set = frame.groupby("set").agg(
-        size=("n", "size"),
-        total=("n", "sum"),
-        h_count=("hidden", "sum"),
-        h_sum=("hidden_n", "sum"),
+    def per_set(weights):
+        return np.bincount(sets, weights=weights, minlength=sets.max(initial=0) + 1)
+
+    size, total = per_set(None), per_set(n)
+    h_count, h_sum = per_set(is_hidden), per_set(np.where(is_hidden, n, 0))
+    failing = (
+        (per_set(is_open) > 0)
+        & (total >= threshold)
+        & ((h_count > 0) | (per_set(above) > 0))
+        & ((h_count < 2) | (h_sum < threshold))
     )
-    open_sets = frame.loc[is_cell & ~is_hidden, "set"].unique()
-    failing = per_set[
-        per_set.index.isin(open_sets)
-        & (per_set["total"] >= threshold)
-        & (per_set["h_count"] > 0)
-        & ((per_set["h_count"] < 2) | (per_set["h_sum"] < threshold))
-    ]
-    if failing.empty:
+    if not failing.any():
         return np.empty(0, dtype=np.int64)
     # Smallest sets first: a set nested in a larger one is repaired before it, so
     # the larger set does not hide a cell of its own that would then be redundant.
-    failing = failing[failing["size"] == failing["size"].min()]
+    failing &= size == size[failing].min()
 
-    candidates = frame[is_cell & ~is_hidden & frame["set"].isin(failing.index)]
-    candidates = candidates.sort_values(["set", "rank"]).join(failing, on="set")
-    grouped = candidates.groupby("set")
-    n_before = grouped["n"].cumsum() - candidates["n"]
-    count_before = grouped.cumcount()
-    needed = (candidates["h_count"] + count_before < 2) | (
-        candidates["h_sum"] + n_before < threshold
-    )
-    return np.unique(candidates.loc[needed, "cell"].to_numpy())
+    picked = np.flatnonzero(is_open & failing[sets])
+    picked = picked[np.lexsort((rank[cell[picked]], sets[picked]))]
+    set_of, n_of = sets[picked], n[picked]
+    first = np.r_[True, set_of[1:] != set_of[:-1]]
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    running = np.cumsum(n_of)
+    n_before = running - n_of - (running[starts] - n_of[starts])[group]
+    count_before = np.arange(len(picked)) - starts[group]
+    needed = (h_count[set_of] + count_before < 2) | (h_sum[set_of] + n_before < threshold)
+    return np.unique(cell[picked[needed]])
 
 
 def _check_call(cells: pd.DataFrame, by: Sequence[str], period: str | None) -> list[str]:
@@ -337,24 +451,26 @@ def _sibling_sets(
     n: np.ndarray,
     *,
     units: pd.DataFrame,
+    lineage: pd.DataFrame | None,
     period: str | None,
     rollup: bool,
-) -> list[pd.DataFrame]:
+) -> list[dict[str, np.ndarray]]:
     """One frame of sibling sets (``set``, ``cell``, ``n``) per dimension of ``keys``."""
     by = list(keys.columns)
-    every_cell = pd.DataFrame({"cell": np.arange(len(keys)), "parent": "all"})
+    cell = np.arange(len(keys))
     families = []
     if "unit_id" in by:
         other = [c for c in by if c not in ("unit_id", "region")]
         if rollup:
             members = _rollup_members(keys["unit_id"], codes, n, units, other)
         else:
-            pairs = _unit_pairs(keys["unit_id"], units)
+            pairs = _unit_pairs(keys["unit_id"], units, lineage)
             members = _with_keys(pairs, codes, n, other)
         families.append(_numbered(members, other))
     elif "region" in by:
         other = [c for c in by if c != "region"]
-        families.append(_numbered(_with_keys(every_cell, codes, n, other), other))
+        pairs = pd.DataFrame({"cell": cell, "parent": "all", "tag": "region:all"})
+        families.append(_numbered(_with_keys(pairs, codes, n, other), other))
     if "period" in by:
         other = [c for c in by if c != "period"]
         pairs = _period_pairs(keys["period"], period)
@@ -362,7 +478,8 @@ def _sibling_sets(
     for column in ("role", "tenure_band"):
         if column in by:
             other = [c for c in by if c != column]
-            families.append(_numbered(_with_keys(every_cell, codes, n, other), other))
+            pairs = pd.DataFrame({"cell": cell, "parent": "all", "tag": f"{column}:all"})
+            families.append(_numbered(_with_keys(pairs, codes, n, other), other))
     return families
 
 
@@ -371,25 +488,30 @@ def _with_keys(
 ) -> pd.DataFrame:
     """Attach ``n`` and the other dimensions' codes to (cell, parent) pairs."""
     cell = pairs["cell"].to_numpy()
-    out = pd.DataFrame({"parent": pairs["parent"].to_numpy(), "cell": cell, "n": n[cell]})
+    out = pd.DataFrame({"parent": pairs["parent"].to_numpy(), "cell": cell, "n": n[cell],
+                        "tag": pairs["tag"].to_numpy(), "parent_cell": -1})
     for column in other:
         out[column] = codes[column].to_numpy()[cell]
     return out
 
 
-def _numbered(members: pd.DataFrame, other: list[str]) -> pd.DataFrame:
+def _numbered(members: pd.DataFrame, other: list[str]) -> dict[str, np.ndarray]:
     """Number the sets: members sharing the parent and every other key.
 
     Members without respondents and sets of one member (child = parent) are left out.
     """
     members = members[members["n"] > 0]
-    number = members.groupby(["parent", *other], sort=False).ngroup()
-    members = members[number.map(number.value_counts()) > 1]
-    number = number[members.index]
-    return pd.DataFrame(
-        {"set": number.to_numpy(), "cell": members["cell"].to_numpy(),
-         "n": members["n"].to_numpy()}
-    )
+    number = members.groupby(["parent", *other], sort=False).ngroup().to_numpy()
+    # A lone member equals its parent: it matters only if a coarser call hides it.
+    keep = np.bincount(number, minlength=number.max(initial=0) + 1)[number] > 1
+    keep |= members["tag"].to_numpy() != ""
+    return {
+        "set": number[keep],
+        "cell": members["cell"].to_numpy()[keep],
+        "n": members["n"].to_numpy()[keep],
+        "tag": members["tag"].to_numpy()[keep],
+        "parent_cell": members["parent_cell"].fillna(-1).to_numpy(dtype=np.int64)[keep],
+    }
 
 
 def _unit_edges(units: pd.DataFrame, unit_ids: pd.Series) -> pd.DataFrame:
@@ -411,9 +533,8 @@ def _unit_edges(units: pd.DataFrame, unit_ids: pd.Series) -> pd.DataFrame:
     return edges.astype({"unit_id": object, "parent_id": object})
 
 
-def _unit_pairs(unit_ids: pd.Series, units: pd.DataFrame) -> pd.DataFrame:
-    """(cell, parent) pairs for cells holding each unit's direct respondents."""
-    edges = _unit_edges(units, unit_ids)
+def _lineage(edges: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """(unit_id, ancestor) for every unit, itself included."""
     known = pd.unique(pd.concat([units["unit_id"], edges["parent_id"]]))
     lineage = pd.DataFrame({"unit_id": known, "ancestor": known})
     frontier = lineage
@@ -427,17 +548,23 @@ def _unit_pairs(unit_ids: pd.Series, units: pd.DataFrame) -> pd.DataFrame:
         lineage = pd.concat([lineage, frontier])
     else:
         raise InputError("units: parent_id forms a cycle; expected a tree of units")
+    return lineage.drop_duplicates()
 
+
+def _unit_pairs(unit_ids: pd.Series, units: pd.DataFrame, lineage: pd.DataFrame) -> pd.DataFrame:
+    """(cell, parent) pairs for cells holding each unit's direct respondents."""
     cells = pd.DataFrame({"cell": np.arange(len(unit_ids)), "unit_id": unit_ids.to_numpy()})
-    tree = cells.merge(lineage.drop_duplicates(), on="unit_id")
-    pairs = [pd.DataFrame({"cell": tree["cell"], "parent": "tree:" + tree["ancestor"].astype(str)})]
+    tree = cells.merge(lineage, on="unit_id")
+    parent = "tree:" + tree["ancestor"].astype(str)
+    pairs = [pd.DataFrame({"cell": tree["cell"], "parent": parent, "tag": ""})]
     if "region" in units.columns:
         regions = units[["unit_id", "region"]].dropna().drop_duplicates()
         in_region = cells.merge(regions, on="unit_id")
+        parent = "region:" + in_region["region"].astype(str)
         pairs.append(
-            pd.DataFrame({"cell": in_region["cell"], "parent": "region:" + in_region["region"].astype(str)})
+            pd.DataFrame({"cell": in_region["cell"], "parent": parent, "tag": "unit_id:region"})
         )
-    pairs.append(pd.DataFrame({"cell": cells["cell"], "parent": "all"}))
+    pairs.append(pd.DataFrame({"cell": cells["cell"], "parent": "all", "tag": "unit_id:all"}))
     return pd.concat(pairs, ignore_index=True)
 
 
@@ -457,7 +584,7 @@ def _rollup_members(
     edges = _unit_edges(units, unit_ids)
     cells = pd.DataFrame({"cell": np.arange(len(unit_ids)), "unit_id": unit_ids.to_numpy()})
     children = cells.merge(edges, on="unit_id")
-    pairs = pd.DataFrame({"cell": children["cell"], "parent": children["parent_id"]})
+    pairs = pd.DataFrame({"cell": children["cell"], "parent": children["parent_id"], "tag": ""})
     members = _with_keys(pairs, codes, n, other)
 
     present = cells.assign(n=n, **{c: codes[c].to_numpy() for c in other})
@@ -472,12 +599,21 @@ def _rollup_members(
             f"its child units together; with rollup=True each unit's n must include "
             f"its subtree"
         )
-    direct["cell"] = -1
-    members = pd.concat([members, direct[["parent", "cell", "n", *other]]])
+    # A tree set's parent is a cell of this call: once hidden, its set must hide
+    # a member too, or the parent would be the sum of its visible children.
+    parent_rows = parents[["parent", *other, "cell"]].rename(columns={"cell": "parent_cell"})
+    members = members.drop(columns="parent_cell").merge(
+        parent_rows, on=["parent", *other], how="left"
+    )
+    direct = direct.assign(parent_cell=direct["cell"], cell=-1, tag="")
+    columns = ["parent", "cell", "n", "tag", "parent_cell", *other]
+    members = pd.concat([members[columns], direct[columns]])
     members["parent"] = "tree:" + members["parent"].astype(str)
 
     on_top = ~cells["unit_id"].isin(children.loc[children["parent_id"].isin(cells["unit_id"]), "unit_id"])
-    tops = [pd.DataFrame({"cell": cells.loc[on_top, "cell"], "parent": "all"})]
+    tops = [
+        pd.DataFrame({"cell": cells.loc[on_top, "cell"], "parent": "all", "tag": "unit_id:all"})
+    ]
     if "region" in units.columns:
         region = units[["unit_id", "region"]].dropna().drop_duplicates()
         linked = children.merge(region, on="unit_id").merge(
@@ -490,15 +626,19 @@ def _rollup_members(
         ]
         head = cells[~cells["unit_id"].isin(nested)].merge(region, on="unit_id")
         tops.append(
-            pd.DataFrame({"cell": head["cell"], "parent": "region:" + head["region"].astype(str)})
+            pd.DataFrame(
+                {"cell": head["cell"], "parent": "region:" + head["region"].astype(str),
+                 "tag": "unit_id:region"}
+            )
         )
     tops = _with_keys(pd.concat(tops, ignore_index=True), codes, n, other)
     return pd.concat([members, tops], ignore_index=True)
 
 
-def _period_pairs(values: pd.Series, grain: str) -> pd.DataFrame:
-    """(cell, parent) pairs linking each period to the coarser ones it sums into."""
-    dates = pd.to_datetime(values.astype(str), format="%Y-%m-%d", errors="coerce")
+def _period_starts(values: pd.Series, grain: str) -> pd.Series:
+    """Check that each period is the first day of a ``grain``; return them as text."""
+    text = values.astype(str)
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     valid = dates.notna() & (dates.dt.day == 1)
     if grain == "quarter":
         valid &= dates.dt.month % 3 == 1
@@ -510,11 +650,20 @@ def _period_pairs(values: pd.Series, grain: str) -> pd.DataFrame:
             f"cells row {row}, column period: {values.iloc[row]!r} is not the first "
             f"day of a {grain}; expected 'YYYY-MM-DD', e.g. '2026-01-01'"
         )
+    return dates.dt.strftime("%Y-%m-%d")
+
+
+def _period_pairs(values: pd.Series, grain: str) -> pd.DataFrame:
+    """(cell, parent) pairs linking each period to the coarser ones it sums into."""
+    dates = pd.to_datetime(values, format="%Y-%m-%d")
     year = dates.dt.year.astype(str).to_numpy()
     quarter = year + "Q" + ((dates.dt.month - 1) // 3 + 1).astype(str).to_numpy()
     parents = {"quarter": "q:" + quarter, "year": "y:" + year, "all": "all"}
     cell = np.arange(len(values))
     return pd.concat(
-        [pd.DataFrame({"cell": cell, "parent": parents[level]}) for level in _COARSER[grain]],
+        [
+            pd.DataFrame({"cell": cell, "parent": parents[level], "tag": f"period:{level}"})
+            for level in _COARSER[grain]
+        ],
         ignore_index=True,
     )
