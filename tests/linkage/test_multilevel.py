@@ -152,3 +152,20 @@ def test_constant_ex_gives_a_reason():
     result = multilevel(cells, centre=False)
     assert result.reason is not None and "do(es) not vary" in result.reason
     assert result.to_frame()["reason"].notna().all()
+
+
+def test_panel_means_and_plug_in_variances_give_the_same_fit():
+    cells = _cells(_customers(seed=2))
+    n = cells["nps_n"]
+    mean = cells["nps_sum"] / n
+    # Plug-in variance of the cell mean (population variance / n), the form the
+    # panel delivers for nps_var.
+    variance = (cells["nps_sumsq"] / n - mean**2) / n
+    from_sums = multilevel(cells)
+    from_panel = multilevel(
+        cells.drop(columns=["nps_sum", "nps_sumsq"]).assign(nps=mean, nps_var=variance)
+    )
+    np.testing.assert_allclose(from_panel.params, from_sums.params, rtol=1e-7)
+    assert from_panel.extras["log_likelihood"] == pytest.approx(
+        from_sums.extras["log_likelihood"], abs=1e-6
+    )

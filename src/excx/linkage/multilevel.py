@@ -49,7 +49,10 @@ def multilevel(
         One row per unit (or unit × period) with ``x`` and, for the customer
         score ``y``, the columns ``{y}_n`` (answers), ``{y}_sum`` (sum of the
         scores) and ``{y}_sumsq`` (sum of squared scores). For NPS the score of
-        one customer is +100 (promoter), 0 or −100 (detractor).
+        one customer is +100 (promoter), 0 or −100 (detractor). Lacking the
+        sums, ``{y}`` (cell mean) and ``{y}_var`` (plug-in variance of that
+        mean, population variance / n, as :func:`excx.linkage.panel.panel`
+        delivers it) give them exactly: sum = n·ȳ, sumsq = n²·var + n·ȳ².
     y, x
         Customer score prefix and EX column (e.g. ``enps``).
     unit, period
@@ -105,6 +108,18 @@ def multilevel(
     ['Intercept', 'enps_between']
     """
     columns = [f"{y}_n", f"{y}_sum", f"{y}_sumsq"]
+    if not {columns[1], columns[2]} <= set(cells.columns) and {
+        y,
+        f"{y}_var",
+        columns[0],
+    } <= set(cells.columns):
+        n_cell = cells[columns[0]]
+        cells = cells.assign(
+            **{
+                columns[1]: n_cell * cells[y],
+                columns[2]: n_cell**2 * cells[f"{y}_var"] + n_cell * cells[y] ** 2,
+            }
+        )
     missing = [c for c in [unit, x, *columns] if c not in cells.columns]
     if missing:
         raise InputError(f"cells have no column(s) {missing}; they have {list(cells)}")
@@ -113,7 +128,8 @@ def multilevel(
             f"every {x} cell is null (suppressed by the privacy threshold or not "
             "collected); no multilevel model can be estimated"
         )
-    used = cells.loc[cells[x].notna() & cells[f"{y}_n"].gt(0)]
+    used = cells.loc[cells[x].notna() & cells[columns].notna().all(axis=1)]
+    used = used.loc[used[columns[0]].gt(0)]
     dropped = int(cells[x].isna().sum())
     if dropped:
         warnings.warn(
