@@ -196,3 +196,13 @@ def test_bad_input():
     with pytest.warns(SmallSampleWarning, match="1 unit"):
         result = chain(one_period, n_boot=10)
     assert result.n_units == 7
+
+
+def test_constant_path_variable_gives_a_reason():
+    panel = bench.simulate_panel(2, n_units=8, n_periods=4)
+    flat = panel.assign(enps=panel["unit_id"].str[1:].astype(float))
+    result = chain(flat, n_boot=10)
+    assert result.reason is not None and "enps_lag1 do(es) not vary" in result.reason
+    assert result.to_frame()["reason"].notna().all()
+    with pytest.raises(InputError, match="collinear"):
+        chain(panel.assign(q2=2 * panel["quality"]), controls=("q2",), n_boot=10)

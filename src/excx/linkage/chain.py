@@ -142,9 +142,19 @@ def chain(
         values = _demean(frame, design).to_numpy()
     else:
         values = np.column_stack([np.ones(len(frame)), frame[design].to_numpy(float)])
+    offset = 0 if effects == "two_way" else 1
+    reason = _check_design(values[:, offset:], design, len(names), effects)
+    if reason is not None:
+        return LinkageResult.without_estimate(
+            "chain_indirect",
+            ["indirect", "direct", "total"],
+            reason,
+            n_units=int(frame["_unit"].nunique()),
+            n_periods=int(frame["_period"].nunique()),
+            n_obs=len(frame),
+        )
     codes, units = pd.factorize(frame["_unit"])
     moments = _unit_moments(codes, values, len(units))
-    offset = 0 if effects == "two_way" else 1
     if error:
         moments[:, offset, offset] -= _error_per_unit(
             frame, codes, names[0], error, lag, effects, x_variance_kind
@@ -223,6 +233,26 @@ def _error_per_unit(frame, codes, first, error, lag, effects, kind) -> np.ndarra
         per_period = frame.groupby("_period")["_unit"].transform("size").to_numpy()
         variance = variance * (1 - 1 / per_unit) * (1 - 1 / per_period)
     return np.bincount(codes, weights=variance, minlength=codes.max() + 1)
+
+
+def _check_design(values, design, k, effects) -> str | None:
+    """A reason when a path variable is constant; an error for collinear columns."""
+    scale = np.maximum(np.abs(values).max(0), 1.0)
+    flat = [
+        name
+        for name, sd in zip(design, values.std(0) / scale, strict=True)
+        if sd < 1e-10
+    ]
+    if flat:
+        where = " within units once period effects are removed" if effects else ""
+        return f"{', '.join(flat)} do(es) not vary{where}; the paths are not estimable"
+    if np.linalg.matrix_rank(values) < values.shape[1]:
+        raise InputError(
+            f"path variables and controls {design} are collinear"
+            f"{' after removing unit and period means' if effects else ''}; drop "
+            "the redundant control(s)"
+        )
+    return None
 
 
 def _unit_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
