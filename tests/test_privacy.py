@@ -8,8 +8,11 @@ parent's sum, so a lone hidden child is recovered exactly.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from excx.errors import InputError, PrivacyError
@@ -17,14 +20,58 @@ from excx.privacy import PrivacyRule, gate, gate_comments
 
 UNITS = pd.DataFrame(
     {
-        "unit_id": ["co", "r_north", "r_south", "b1", "b2", "b3", "b4", "b5", "t1", "t2",
-                    "d1"],
-        "parent_id": [None, "co", "co", "r_north", "r_north", "r_north", "r_south",
-                      "r_south", "b1", "b1", "co"],
-        "region": [None, "north", "south", "north", "north", "north", "south", "south",
-                   "north", "north", None],
-        "kind": ["company", "region", "region", "branch", "branch", "branch", "branch",
-                 "branch", "team", "team", "digital"],
+        "unit_id": [
+            "co",
+            "r_north",
+            "r_south",
+            "b1",
+            "b2",
+            "b3",
+            "b4",
+            "b5",
+            "t1",
+            "t2",
+            "d1",
+        ],
+        "parent_id": [
+            None,
+            "co",
+            "co",
+            "r_north",
+            "r_north",
+            "r_north",
+            "r_south",
+            "r_south",
+            "b1",
+            "b1",
+            "co",
+        ],
+        "region": [
+            None,
+            "north",
+            "south",
+            "north",
+            "north",
+            "north",
+            "south",
+            "south",
+            "north",
+            "north",
+            None,
+        ],
+        "kind": [
+            "company",
+            "region",
+            "region",
+            "branch",
+            "branch",
+            "branch",
+            "branch",
+            "branch",
+            "team",
+            "team",
+            "digital",
+        ],
     }
 )
 
@@ -32,8 +79,9 @@ UNITS = pd.DataFrame(
 def _cells(by: dict[str, list], n: list[int], seed: int = 0) -> pd.DataFrame:
     """Cells with the given keys and sizes, and distinct values (means of -100..100)."""
     values = np.random.default_rng(seed).uniform(-100, 100, len(n)).round(3)
-    return pd.DataFrame({**by, "n": n, "value": values, "ci_low": values - 10,
-                         "ci_high": values + 10})
+    return pd.DataFrame(
+        {**by, "n": n, "value": values, "ci_low": values - 10, "ci_high": values + 10}
+    )
 
 
 def _lone_hidden(parent: pd.Series, children: pd.DataFrame) -> pd.DataFrame:
@@ -67,9 +115,16 @@ def test_small_unit_hides_a_sibling_and_the_region_attack_fails():
 
     north = _pooled(cells[cells["unit_id"].isin(["b1", "b2", "b3"])])
     region_call = gate(
-        pd.DataFrame({"region": ["north", "south"], "n": [30, 70],
-                      "value": [north["value"], 1.0]}),
-        by=["region"], units=UNITS, period=None,
+        pd.DataFrame(
+            {
+                "region": ["north", "south"],
+                "n": [30, 70],
+                "value": [north["value"], 1.0],
+            }
+        ),
+        by=["region"],
+        units=UNITS,
+        period=None,
     )
     parent = region_call.iloc[0]
     assert not parent["suppressed"]
@@ -95,10 +150,13 @@ def test_unit_call_and_region_call_together_reveal_nothing():
     assert by_unit["suppressed"].tolist() == [False, False, False, True, True, True]
 
     north, south = _pooled(cells.iloc[:3]), _pooled(cells.iloc[3:5])
-    regions = pd.DataFrame({"region": ["north", "south", None],
-                            "n": [north["n"], south["n"], 6],
-                            "value": [north["value"], south["value"],
-                                      cells["value"].iloc[5]]})
+    regions = pd.DataFrame(
+        {
+            "region": ["north", "south", None],
+            "n": [north["n"], south["n"], 6],
+            "value": [north["value"], south["value"], cells["value"].iloc[5]],
+        }
+    )
     by_region = gate(regions, by=["region"], units=UNITS, period=None)
     assert by_region["suppressed"].tolist() == [False, True, True]
 
@@ -111,8 +169,10 @@ def test_unit_call_and_region_call_together_reveal_nothing():
 
 def test_months_against_their_quarter():
     months = ["2026-01-01", "2026-02-01", "2026-03-01"]
-    cells = _cells({"unit_id": ["b1"] * 3 + ["b2"] * 3, "period": months * 2},
-                   [3, 20, 25, 30, 30, 30])
+    cells = _cells(
+        {"unit_id": ["b1"] * 3 + ["b2"] * 3, "period": months * 2},
+        [3, 20, 25, 30, 30, 30],
+    )
     out = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
 
     # b1 Jan (3) is primary; b1 Feb is its complement within b1's quarter, b2 Jan
@@ -127,15 +187,20 @@ def test_months_against_their_quarter():
     for i, unit in enumerate(["b1", "b2"]):
         assert _lone_hidden(by_quarter.iloc[i], out[out["unit_id"] == unit]).empty
     for month in months:
-        january = gate(_pooled(cells[cells["period"] == month]).to_frame().T,
-                       by=[], units=UNITS, period=None).iloc[0]
+        january = gate(
+            _pooled(cells[cells["period"] == month]).to_frame().T,
+            by=[],
+            units=UNITS,
+            period=None,
+        ).iloc[0]
         assert _lone_hidden(january, out[out["period"] == month]).empty
 
 
 def test_roles_within_a_unit():
     roles = ["agent", "manager", "advisor"]
-    cells = _cells({"unit_id": ["b3"] * 3 + ["b4"] * 3, "role": roles * 2},
-                   [30, 2, 10, 20, 6, 8])
+    cells = _cells(
+        {"unit_id": ["b3"] * 3 + ["b4"] * 3, "role": roles * 2}, [30, 2, 10, 20, 6, 8]
+    )
     out = gate(cells, by=["unit_id", "role"], units=UNITS, period=None)
 
     # b3's 2 managers are primary, b3's advisors their complement; across units
@@ -143,8 +208,12 @@ def test_roles_within_a_unit():
     assert out["suppressed"].tolist() == [False, True, True, False, True, True]
     for unit in ("b3", "b4"):
         members = out[out["unit_id"] == unit]
-        total = gate(_pooled(cells[cells["unit_id"] == unit]).to_frame().T,
-                     by=[], units=UNITS, period=None).iloc[0]
+        total = gate(
+            _pooled(cells[cells["unit_id"] == unit]).to_frame().T,
+            by=[],
+            units=UNITS,
+            period=None,
+        ).iloc[0]
         assert _lone_hidden(total, members).empty
 
 
@@ -195,18 +264,24 @@ def test_thresholds_cannot_go_below_three(field):
 def test_a_higher_threshold_hides_more():
     cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 7, 40])
     default = gate(cells, by=["unit_id"], units=UNITS, period=None)
-    strict = gate(cells, by=["unit_id"], units=UNITS, period=None,
-                  rule=PrivacyRule(min_n=8))
+    strict = gate(
+        cells, by=["unit_id"], units=UNITS, period=None, rule=PrivacyRule(min_n=8)
+    )
     assert default["suppressed"].tolist() == [True, True, False, False, False]
     assert strict["suppressed"].tolist() == [True, True, False, True, True]
 
 
 def test_same_input_same_suppression_whatever_the_row_order():
     rng = np.random.default_rng(7)
-    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"] * 4,
-                    "period": np.repeat(["2026-01-01", "2026-02-01", "2026-04-01",
-                                         "2026-05-01"], 5)},
-                   rng.integers(1, 15, 20).tolist())
+    cells = _cells(
+        {
+            "unit_id": ["b1", "b2", "b3", "b4", "b5"] * 4,
+            "period": np.repeat(
+                ["2026-01-01", "2026-02-01", "2026-04-01", "2026-05-01"], 5
+            ),
+        },
+        rng.integers(1, 15, 20).tolist(),
+    )
     first = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
     second = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
     pd.testing.assert_frame_equal(first, second)
@@ -214,7 +289,9 @@ def test_same_input_same_suppression_whatever_the_row_order():
     shuffled = cells.sample(frac=1, random_state=3)
     again = gate(shuffled, by=["unit_id", "period"], units=UNITS, period="month")
     assert again.index.tolist() == shuffled.index.tolist()
-    pd.testing.assert_series_equal(again["suppressed"].sort_index(), first["suppressed"])
+    pd.testing.assert_series_equal(
+        again["suppressed"].sort_index(), first["suppressed"]
+    )
 
 
 def test_ties_are_broken_by_key():
@@ -237,6 +314,77 @@ def test_comments_need_more_respondents_and_their_own_complement():
     # b4's 8 respondents are below 10 for comments; its complement in the south is
     # b5, the only sibling.
     assert comments["suppressed"].tolist() == [True, True, False, True, True]
+
+
+def test_values_and_n_can_be_nulled_too():
+    cells = _cells({"role": ["agent", "lead", "advisor"]}, [30, 2, 9]).assign(
+        p_value=0.5, promoters=[10, 1, 4]
+    )
+    out = gate(
+        cells, by=["role"], units=UNITS, period=None, values=["promoters"], hide_n=True
+    )
+    hidden = out[out["suppressed"]]
+    assert hidden["role"].tolist() == ["lead", "advisor"]
+    assert (
+        hidden[["value", "ci_low", "ci_high", "p_value", "promoters", "n"]]
+        .isna()
+        .all()
+        .all()
+    )
+    assert out.loc[0, ["n", "promoters"]].tolist() == [30, 10]
+    assert cells["n"].tolist() == [30, 2, 9]  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(by=["unit_id", "shop"]), r"by=.*expected distinct names among"),
+        (dict(by=["unit_id", "unit_id"]), r"expected distinct names"),
+        (dict(by=["role"]), r"cells lack column\(s\) \['role'\]"),
+        (dict(period="week"), r"period='week'.*\('month', 'quarter', 'year'\)"),
+        (dict(cells_n=[3, -1, 5]), r"row 1, column n: -1 is not a count"),
+        (dict(cells_n=[3, 2.5, 5]), r"row 1, column n: 2.5"),
+        (
+            dict(cells_unit=["b1", "zz", "b3"]),
+            r"unit_id holds 1 unit\(s\) not in units, e.g. \['zz'\]",
+        ),
+        (dict(cells_unit=["b1", "b1", "b3"]), r"rows \[0, 1\] repeat the same"),
+        (
+            dict(cells_period="2026-01-15"),
+            r"row 0, column period: '2026-01-15' is not the first day of a month",
+        ),
+        (dict(values=["sd"]), r"values= names columns not in cells: \['sd'\]"),
+        (
+            dict(units=UNITS.drop(columns="parent_id")),
+            r"units lacks column\(s\) \['parent_id'\]",
+        ),
+    ],
+)
+def test_bad_calls_say_what_is_accepted(change, message):
+    cells = _cells(
+        {
+            "unit_id": change.pop("cells_unit", ["b1", "b2", "b3"]),
+            "period": change.pop("cells_period", "2026-01-01"),
+        },
+        change.pop("cells_n", [3, 12, 15]),
+    )
+    options = dict(by=["unit_id", "period"], units=UNITS, period="month") | change
+    with pytest.raises(InputError, match=message):
+        gate(cells, **options)
+
+
+def test_inconsistent_rollup_is_refused():
+    cells = _cells({"unit_id": ["b1", "t1", "t2"]}, [10, 8, 7])
+    with pytest.raises(InputError, match="row 0: unit 'b1' has fewer respondents"):
+        gate(cells, by=["unit_id"], units=UNITS, period=None, rollup=True)
+
+
+def test_a_cycle_in_the_unit_tree_is_refused():
+    units = UNITS.copy()
+    units.loc[units["unit_id"] == "co", "parent_id"] = "b1"
+    cells = _cells({"unit_id": ["b1", "b2"]}, [3, 12])
+    with pytest.raises(InputError, match="parent_id forms a cycle"):
+        gate(cells, by=["unit_id"], units=units, period=None)
 
 
 # --- property-style: random companies, every call, a generic subtraction attacker ---
@@ -262,7 +410,7 @@ def _respondents(seed: int) -> pd.DataFrame:
 
 def _lineage() -> pd.DataFrame:
     """(unit_id, ancestor) for every unit and itself, from UNITS."""
-    parent = dict(zip(UNITS["unit_id"], UNITS["parent_id"]))
+    parent = dict(zip(UNITS["unit_id"], UNITS["parent_id"], strict=True))
     rows = []
     for unit in UNITS["unit_id"]:
         node = unit
@@ -272,7 +420,7 @@ def _lineage() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_id", "ancestor"])
 
 
-def _publish(base, by, *, period=None, rollup=False, rule=PrivacyRule(), gated=True):
+def _publish(base, by, *, period=None, rollup=False, rule=None, gated=True):
     """Aggregate the base cells as a metrics call would, and pass them through gate.
 
     ``gated=False`` hides only the groups under ``rule.min_n`` (primary only).
@@ -283,17 +431,30 @@ def _publish(base, by, *, period=None, rollup=False, rule=PrivacyRule(), gated=T
         frame = frame.rename(columns={"ancestor": "unit_id"})
     if by:
         grouped = frame.groupby(by, dropna=False)
-        cells = grouped.agg(n=("n", "sum"), sum=("sum", "sum"),
-                            ids=("cell_id", frozenset)).reset_index()
+        cells = grouped.agg(
+            n=("n", "sum"), sum=("sum", "sum"), ids=("cell_id", frozenset)
+        ).reset_index()
     else:
-        cells = pd.DataFrame({"n": [frame["n"].sum()], "sum": [frame["sum"].sum()],
-                              "ids": [frozenset(frame["cell_id"])]})
+        cells = pd.DataFrame(
+            {
+                "n": [frame["n"].sum()],
+                "sum": [frame["sum"].sum()],
+                "ids": [frozenset(frame["cell_id"])],
+            }
+        )
     cells["value"] = cells["sum"] / cells["n"]
     grain = {"month": "month", "quarter": "quarter", None: None}[period]
+    rule = rule or PrivacyRule()
     if not gated:
         return cells.assign(suppressed=cells["n"] < rule.min_n)
-    out = gate(cells.drop(columns="sum"), by=by, units=UNITS, period=grain,
-               rollup=rollup, rule=rule)
+    out = gate(
+        cells.drop(columns="sum"),
+        by=by,
+        units=UNITS,
+        period=grain,
+        rollup=rollup,
+        rule=rule,
+    )
     return out.assign(sum=out["value"] * out["n"])
 
 
@@ -307,8 +468,10 @@ def _relations(calls):
         for pool in pools:
             inside = [ids for ids in pool if ids < parent]
             children = [c for c in inside if not any(c < other for other in inside)]
-            if children and sum(map(len, children)) == len(parent) and (
-                frozenset().union(*children) == parent
+            if (
+                children
+                and sum(map(len, children)) == len(parent)
+                and (frozenset().union(*children) == parent)
             ):
                 relations.append((parent, children))
     return relations
@@ -319,7 +482,7 @@ def _attack(calls, *, rounds):
     known = {}
     for call in calls:
         visible = call[~call["suppressed"]]
-        known.update(zip(visible["ids"], visible["sum"]))
+        known.update(zip(visible["ids"], visible["sum"], strict=True))
     published = set(known)
     relations = _relations(calls)
     for _ in range(rounds):
@@ -337,7 +500,7 @@ def _attack(calls, *, rounds):
     return {ids: s for ids, s in known.items() if ids not in published}
 
 
-def _every_call(base, rule=PrivacyRule(), gated=True):
+def _every_call(base, rule=None, gated=True):
     options = dict(rule=rule, gated=gated)
     return [
         _publish(base, ["unit_id", "period"], period="month", **options),
@@ -378,3 +541,51 @@ def test_the_attacker_recovers_what_an_ungated_release_exposes():
     assert small
     for ids in small:
         assert recovered[ids] == pytest.approx(truth.loc[list(ids), "sum"].sum())
+
+
+# --- end to end: excx.metrics.enps on a store passes through the gate ---
+
+
+def _write_company(store, sizes: dict[str, int]) -> None:
+    units = UNITS[UNITS["unit_id"].isin(["co", "r_north", "r_south", *sizes])]
+    rows = [
+        {
+            "response_id": f"{unit}-{i}",
+            "unit_id": unit,
+            "enps": (i * 7) % 11,
+            "submitted_at": dt.datetime(2026, 2, 3),
+            "role": "agent",
+        }
+        for unit, size in sizes.items()
+        for i in range(size)
+    ]
+    store.write(
+        {
+            "units": pa.Table.from_pandas(
+                units.assign(name=units["unit_id"]), preserve_index=False
+            ),
+            "employee_responses": pa.Table.from_pylist(rows),
+        }
+    )
+
+
+def test_enps_from_the_store_is_gated(store):
+    import excx.metrics
+
+    _write_company(store, {"b1": 3, "b2": 12, "b3": 15, "b4": 30, "b5": 40})
+    by_unit = (
+        excx.metrics.enps(store, by=("unit_id",)).set_index("unit_id").sort_index()
+    )
+    assert by_unit["suppressed"].to_dict() == {
+        "b1": True,
+        "b2": True,
+        "b3": False,
+        "b4": False,
+        "b5": False,
+    }
+    assert by_unit.loc[["b1", "b2"], "value"].isna().all()
+
+    by_region = excx.metrics.enps(store, by=("region",)).set_index("region")
+    assert not by_region["suppressed"].any()
+    north = by_region.loc["north"]
+    assert _lone_hidden(north, by_unit.loc[["b1", "b2", "b3"]]).empty
