@@ -213,11 +213,15 @@ def _staging(store: Store) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path, st
             con = duckdb.connect()
             con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+        # DuckDB draws its own progress bar on stdout; the library never prints.
+        shown = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+        con.execute("SET enable_progress_bar = false")
         try:
             yield con, workdir, prefix
         finally:
             if con is store.raw:
                 _drop_staging(con, prefix)
+                con.execute(f"SET enable_progress_bar = {bool(shown[0])}")
             else:
                 con.close()
 
@@ -253,7 +257,7 @@ def _validate(con, store, path, chosen, staged: Staged, columns, delimiter, pref
     checks = row_checks(chosen, columns, rules, typed, units=units,
                         stored_keys=stored_keys)
     extra = cycle_problems(con, typed, units) if chosen.table == "units" else []
-    run_checks(con, typed, checks, path=path, extra=extra)
+    run_checks(con, staged.relation, typed, checks, path=path, extra=extra)
     return typed
 
 

@@ -49,8 +49,10 @@ def literal(text: str) -> str:
 def integer(text: str) -> str:
     """Whole numbers: ``7`` and ``7.0`` parse, ``7.5``, ``N/A``, ``abc`` do not."""
     return (
-        f"CASE WHEN regexp_full_match({text}, '[+-]?\\d{{1,9}}(\\.0+)?') "
-        f"THEN CAST(regexp_replace({text}, '\\.0+$', '') AS BIGINT) END"
+        f"CASE WHEN regexp_full_match({text}, '[+-]?\\d{{1,9}}') "
+        f"THEN CAST({text} AS BIGINT) "
+        f"WHEN regexp_full_match({text}, '[+-]?\\d{{1,9}}\\.0+') "
+        f"THEN CAST(split_part({text}, '.', 1) AS BIGINT) END"
     )
 
 
@@ -90,8 +92,7 @@ def temporal(text: str, *, day_first: bool, month_only: bool = False) -> str:
     )
     normalised = f"regexp_replace({text}, '{_DMY}', '\\1/\\2/\\3')"
     parsed = (
-        f"CASE WHEN regexp_matches({text}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') "
-        f"THEN TRY_CAST({text} AS TIMESTAMP) "
+        f"CASE WHEN substr({text}, 5, 1) = '-' THEN TRY_CAST({text} AS TIMESTAMP) "
         f"WHEN regexp_matches({text}, '{_DMY}') "
         f"THEN try_strptime({normalised}, [{formats}]) END"
     )
@@ -113,13 +114,15 @@ def detect_day_first(
     """Vote over the date columns' text: True for day-first (the default)."""
     if not texts:
         return True
-    selects = [
-        f"count(*) FILTER (TRY_CAST(regexp_extract({text}, '{_DMY}', {group}) "
-        "AS INTEGER) > 12)"
-        for text in texts
-        for group in (1, 2)
-    ]
-    votes = con.execute(f"SELECT {', '.join(selects)} FROM {relation}").fetchone()
+    votes: list[int] = []
+    for text in texts:
+        # ISO values (``2026-…``) cannot vote; filtering them first skips the regex.
+        votes += con.execute(
+            f"SELECT count(*) FILTER (TRY_CAST(regexp_extract(v, '{_DMY}', 1) "
+            f"AS INTEGER) > 12), count(*) FILTER (TRY_CAST(regexp_extract(v, "
+            f"'{_DMY}', 2) AS INTEGER) > 12) FROM (SELECT {text} AS v FROM "
+            f"{relation}) WHERE substr(v, 5, 1) <> '-'"
+        ).fetchone()
     day, month = sum(votes[0::2]), sum(votes[1::2])
     return day >= month
 

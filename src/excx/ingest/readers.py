@@ -112,20 +112,20 @@ def stage(
     """
     kind = detect_format(path)
     raw = f"{name}_raw"
-    delimiter = None
+    delimiter, index = None, "rowid"
     if kind == "csv":
         columns, delimiter = _stage_csv(con, path, raw, workdir)
     elif kind == "xlsx":
         columns = _stage_xlsx(con, path, raw)
     else:
-        columns = _stage_parquet(con, path, raw)
+        columns, index = _stage_parquet(con, path, raw), "file_row_number"
 
     names = [f"c{i}" for i in range(len(columns))]
     not_blank = " OR ".join(f"{n} IS NOT NULL" for n in names)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT rowid + 2 AS _row, "
+        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {index} + 2 AS _row, "
         f"{', '.join(names)} FROM {raw} "
-        f"WHERE rowid >= {header_rows - 1} AND ({not_blank})"
+        f"WHERE {index} >= {header_rows - 1} AND ({not_blank})"
     )
     rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     log.info("staged %d rows of %s (%s)", rows, path, kind)
@@ -340,12 +340,13 @@ def _stage_parquet(con, path: Path, raw: str) -> list[str]:
         raise InputError(f"{path} cannot be read as Parquet: {exc}") from exc
     header = [row[0] for row in described]
     selects = ", ".join(
-        f'NULLIF(TRIM(CAST("{name}" AS VARCHAR)), \'\') AS c{i}'
+        f'CAST("{name}" AS VARCHAR) AS c{i}'
         for i, name in enumerate(n.replace('"', '""') for n in header)
     )
+    # Parquet is a stable, columnar file: a view over it streams, no copy needed.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {raw} AS "
-        f"SELECT {selects} FROM read_parquet('{quoted}')"
+        f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT file_row_number, {selects} "
+        f"FROM read_parquet('{quoted}', file_row_number = true)"
     )
     return header
 

@@ -129,7 +129,12 @@ def _is_item(name: str) -> bool:
 
 
 def _text(column: str, labels: dict[str, str] | None) -> str:
-    text = f"NULLIF(TRIM({quote(column)}), '')"
+    raw = quote(column)
+    # TRIM copies every string; trimming only values that need it is much cheaper.
+    text = (
+        f"(CASE WHEN starts_with({raw}, ' ') OR ends_with({raw}, ' ') "
+        f"THEN NULLIF(TRIM({raw}), '') ELSE NULLIF({raw}, '') END)"
+    )
     if not labels:
         return text
     cases = " ".join(

@@ -30,16 +30,21 @@ MAX_PROBLEMS = 20
 
 @dataclass(frozen=True)
 class Check:
-    """One rule: rows where `failing` is true break it."""
+    """One rule: rows where `failing` is true break it.
+
+    `count`, when given, is an aggregate counting the failing rows faster than
+    filtering on `failing` (which is then evaluated only to list examples).
+    """
 
     column: str
     rule: str
     failing: str
     value: str
+    count: str | None = None
 
 
-def _text(column: str) -> str:
-    return quote(f"{column}__text")
+def _given(column: str) -> str:
+    return quote(f"{column}__given")
 
 
 def type_columns(
@@ -51,9 +56,11 @@ def type_columns(
     *,
     delimiter: str | None,
 ) -> dict[str, str]:
-    """Materialise `typed`: per column its text and its parsed value.
+    """Materialise `typed`: every canonical column parsed, with the row number.
 
-    Returns the rule text of each parsed column, which names the accepted form.
+    A parsed column also gets ``<column>__given`` (its text was not blank), so
+    that a blank and an unparseable value can be told apart without keeping the
+    text. Returns the rule text of each parsed column, naming the accepted form.
     """
     spec = target.spec
     dates = [t for c, t in columns.texts.items() if spec.columns.get(c, 0) in _TIMES]
@@ -63,23 +70,22 @@ def type_columns(
     day_first = parse.detect_day_first(con, staged, dates)
     comma = parse.detect_decimal_comma(con, staged, numbers, delimiter=delimiter)
 
-    selects, rules = ["_row"], {}
-    for column, text in columns.texts.items():
+    texts, values, rules = ["_row"], ["_row"], {}
+    for position, (column, text) in enumerate(columns.texts.items()):
         dtype = spec.columns.get(column, dt.Int16())
-        value, rules[column] = _parse(column, text, dtype, day_first, comma)
-        selects += [f"{text} AS {_text(column)}", f"{value} AS {quote(column)}"]
-    absent = [c for c in spec.columns if c not in columns.texts]
-    selects += [
-        f"CAST(NULL AS VARCHAR) AS {_text(c)}, "
-        f"CAST(NULL AS {DuckDBType.to_string(spec.columns[c])}) AS {quote(c)}"
-        for c in absent
-    ]
-    keyed = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.key)
-    partition = ", ".join(quote(k) for k in spec.key)
+        alias = f"t{position}"
+        parsed, rules[column] = _parse(column, alias, dtype, day_first, comma)
+        texts.append(f"{text} AS {alias}")
+        values.append(f"{parsed} AS {quote(column)}")
+        if rules[column]:
+            values.append(f"{alias} IS NOT NULL AS {_given(column)}")
+    for column in spec.columns:
+        if column not in columns.texts:
+            sql_type = DuckDBType.to_string(spec.columns[column])
+            values.append(f"CAST(NULL AS {sql_type}) AS {quote(column)}")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT *, CASE WHEN {keyed} "
-        f"THEN min(_row) OVER (PARTITION BY {partition}) END AS _first "
-        f"FROM (SELECT {', '.join(selects)} FROM {staged})"
+        f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(values)} "
+        f"FROM (SELECT {', '.join(texts)} FROM {staged})"
     )
     return rules
 
@@ -147,13 +153,19 @@ def row_checks(
     """
     spec = target.spec
     checks = []
-    for column in columns.texts:
-        checks += _value_checks(spec, column, rules.get(column, ""))
+    for column, text in columns.texts.items():
+        checks += _value_checks(spec, column, text, rules.get(column, ""))
     key = ", ".join(spec.key)
-    shown = _text(spec.key[0])
+    shown = columns.texts.get(spec.key[0], "NULL")
+    keys = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.key)
+    same = " AND ".join(f"e.{quote(k)} = t.{quote(k)}" for k in spec.key)
+    packed = quote(spec.key[0]) if len(spec.key) == 1 else f"({key})"
     checks.append(Check(
         key, f"appears more than once in this file; each {key} must be unique",
-        "_first < _row", shown,
+        f"{keys} AND EXISTS (SELECT 1 FROM {typed} e WHERE {same} "
+        "AND e._row < t._row)",
+        shown,
+        count=f"count(*) FILTER ({keys}) - count(DISTINCT {packed}) FILTER ({keys})",
     ))
     if stored_keys:
         match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
@@ -170,7 +182,7 @@ def row_checks(
             f"parent_id IS NOT NULL AND parent_id NOT IN ({known}) AND "
             f"parent_id NOT IN (SELECT unit_id FROM {typed} WHERE unit_id "
             "IS NOT NULL)",
-            _text("parent_id"),
+            columns.texts.get("parent_id", "NULL"),
         ))
     elif "unit_id" in columns.texts:
         checks.append(Check(
@@ -178,20 +190,22 @@ def row_checks(
             "unknown unit; accepted: a unit_id of the store's units (import "
             "units first)",
             f"unit_id IS NOT NULL AND unit_id NOT IN ({known})",
-            _text("unit_id"),
+            columns.texts["unit_id"],
         ))
     return checks
 
 
-def _value_checks(spec: schema.Table, column: str, parse_rule: str) -> list[Check]:
-    text, value = _text(column), quote(column)
+def _value_checks(
+    spec: schema.Table, column: str, text: str, parse_rule: str
+) -> list[Check]:
+    value = quote(column)
     checks = []
     if column in spec.required:
-        checks.append(Check(column, "blank; a value is required",
-                            f"{text} IS NULL", "NULL"))
+        blank = f"NOT {_given(column)}" if parse_rule else f"{value} IS NULL"
+        checks.append(Check(column, "blank; a value is required", blank, "NULL"))
     if parse_rule:
         checks.append(Check(column, parse_rule,
-                            f"{text} IS NOT NULL AND {value} IS NULL", text))
+                            f"{_given(column)} AND {value} IS NULL", text))
     low_high = spec.ranges.get(column)
     if column not in spec.columns:
         low_high = schema.SCORE_RANGES["item"]
@@ -216,6 +230,7 @@ def _value_checks(spec: schema.Table, column: str, parse_rule: str) -> list[Chec
 
 def run_checks(
     con: duckdb.DuckDBPyConnection,
+    staged: str,
     typed: str,
     checks: list[Check],
     *,
@@ -231,7 +246,7 @@ def run_checks(
     """
     counts_row = con.execute(
         "SELECT "
-        + ", ".join(f"count(*) FILTER ({c.failing})" for c in checks)
+        + ", ".join(c.count or f"count(*) FILTER ({c.failing})" for c in checks)
         + f" FROM {typed} t"
     ).fetchone()
     failing = [(c, n) for c, n in zip(checks, counts_row) if n]
@@ -247,8 +262,9 @@ def run_checks(
     for check, n in failing:
         counts[f"{check.column}: {check.rule.split(';')[0]}"] = n
         rows = con.execute(
-            f"SELECT _row, {check.value} FROM {typed} t WHERE {check.failing} "
-            f"ORDER BY _row LIMIT {MAX_PROBLEMS}"
+            f"SELECT t._row, {check.value} FROM {typed} t JOIN {staged} src "
+            f"ON src._row = t._row WHERE {check.failing} "
+            f"ORDER BY t._row LIMIT {MAX_PROBLEMS}"
         ).fetchall()
         problems += [
             {"row": row, "column": check.column, "value": value, "rule": check.rule}

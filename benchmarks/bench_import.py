@@ -1,0 +1,109 @@
+"""Validated import throughput: rows/s from Parquet and from CSV into a DuckDB store.
+
+Generates N customer responses (with two item columns) with DuckDB's COPY, then
+imports them with :func:`excx.ingest.import_file` into a fresh DuckDB store per
+format, each in its own process so that peak RSS is measured per format.
+
+    python benchmarks/bench_import.py 2000000
+
+Targets: at least 1M rows/s from Parquet and 300k rows/s from CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+UNITS = 200
+
+
+def generate(folder: Path, rows: int) -> dict[str, Path]:
+    """Write units.csv and responses.{parquet,csv} with `rows` responses."""
+    con = duckdb.connect()
+    units = folder / "units.csv"
+    con.execute(
+        f"COPY (SELECT 'U' || i AS unit_id, 'Unit ' || i AS name, NULL AS parent_id, "
+        f"'branch' AS kind FROM range({UNITS}) t(i)) TO '{units}' (HEADER)"
+    )
+    query = f"""
+        SELECT 'r' || i AS response_id,
+               TIMESTAMP '2026-01-01' + to_seconds(i % 31536000) AS submitted_at,
+               ['store', 'contact_centre', 'web', 'app'][1 + i % 4] AS channel,
+               ['human', 'bot', 'self_service'][1 + i % 3] AS served_by,
+               'U' || (i % {UNITS}) AS unit_id,
+               i % 11 AS nps, 1 + i % 5 AS csat, 1 + i % 7 AS ces,
+               1 + (i // 3) % 5 AS item_courtesy, 1 + (i // 7) % 5 AS item_speed
+        FROM range({rows}) t(i)
+    """
+    files = {"units": units}
+    for kind, options in (("parquet", "FORMAT parquet"), ("csv", "HEADER")):
+        files[kind] = folder / f"responses.{kind}"
+        con.execute(f"COPY ({query}) TO '{files[kind]}' ({options})")
+    con.close()
+    return files
+
+
+def run_one(folder: Path, kind: str) -> dict:
+    """Import units then the responses file of `kind`; return the figures."""
+    import excx
+    from excx.ingest import import_file
+
+    store = excx.connect(f"duckdb://{folder / f'store_{kind}.duckdb'}")
+    store.init()
+    import_file(store, "units", folder / "units.csv")
+    path = folder / f"responses.{kind}"
+    started = time.perf_counter()
+    report = import_file(store, "customer-responses", path)
+    elapsed = time.perf_counter() - started
+    assert store.count("customer_responses") == report.rows_written
+    store.close()
+    return {
+        "format": kind,
+        "rows": report.rows_written,
+        "items": report.items_written,
+        "seconds": round(elapsed, 2),
+        "rows_per_s": round(report.rows_written / elapsed),
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", type=int, nargs="?", default=2_000_000)
+    parser.add_argument("--one", nargs=2, metavar=("FOLDER", "FORMAT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(Path(args.one[0]), args.one[1])))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="excx-bench-") as folder:
+        started = time.perf_counter()
+        generate(Path(folder), args.rows)
+        print(f"generated {args.rows:,} responses in {time.perf_counter() - started:.1f} s")
+        for kind, target in (("parquet", 1_000_000), ("csv", 300_000)):
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", folder, kind],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            verdict = "meets" if figures["rows_per_s"] >= target else "misses"
+            print(
+                f"{kind:8s} {figures['rows']:>10,} rows + {figures['items']:,} items "
+                f"in {figures['seconds']:.2f} s = {figures['rows_per_s']:>10,} rows/s "
+                f"({verdict} {target:,}); file {figures['file_mb']} MB, "
+                f"peak RSS {figures['peak_rss_mb']} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()
