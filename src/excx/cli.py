@@ -172,7 +172,8 @@ def import_(
 
     from excx.ingest import import_file
 
-    with excx.connect(store) as opened, Progress(console=err_console, transient=True) as bar:
+    bar = Progress(console=err_console, transient=True)
+    with excx.connect(store) as opened, bar:
         task = bar.add_task("importing", total=4)
 
         def advance(step: str, done: int, total: int) -> None:
