@@ -247,9 +247,10 @@ def demo(
     for row in run.summary.itertuples(index=False):
         shown = not row.suppressed and row.value == row.value
         digits = 2 if row.kpi == "ces" else 1
+        status = "suppressed" if row.suppressed else "no answers"
         table.add_row(
             row.label,
-            f"{row.value:.{digits}f}" if shown else "suppressed",
+            f"{row.value:.{digits}f}" if shown else status,
             f"{row.ci_low:.{digits}f} to {row.ci_high:.{digits}f}" if shown else "",
             f"{row.n:,}",
             row.scale,
@@ -260,3 +261,79 @@ def demo(
         "eNPS point"
     )
     console.print(f"report: {run.report}  ({run.seconds['total']:.1f} s)")
+
+
+class LinkFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@known_errors
+def link(
+    store: StoreOption = None,
+    period: Annotated[
+        str, typer.Option(help="Panel grain: month or quarter.")
+    ] = "month",
+    lag: Annotated[int, typer.Option(help="Periods from driver to outcome.")] = 1,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(help="Panel column used as a control (repeatable)."),
+    ] = None,
+    boot: Annotated[int, typer.Option(help="Cluster-bootstrap draws.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    level: Annotated[float, typer.Option(help="Interval level.")] = 0.95,
+    output: Annotated[
+        LinkFormat, typer.Option("--format", help="table or json.")
+    ] = LinkFormat.table,
+) -> None:
+    """Estimate the link from employee eNPS to customer NPS and revenue."""
+    import json
+
+    from rich.table import Table
+
+    from excx.linkage.link import link as run_link
+
+    with excx.connect(store) as opened:
+        report = run_link(
+            opened,
+            period=period,
+            lag=lag,
+            n_boot=boot,
+            seed=seed,
+            level=level,
+            controls=tuple(control or ()),
+        )
+    estimates = report.estimates
+    if output is LinkFormat.json:
+        rows = json.loads(estimates.to_json(orient="records"))
+        document = {
+            "estimates": rows,
+            "readings": report.readings(),
+            "timings": report.timings,
+        }
+        print(json.dumps(document, indent=2))
+        return
+
+    title = f"Linkage: {period} panel, lag {lag}, {level:.0%} intervals"
+    table = Table(title=title)
+    for column in ("model", "term", "estimate", "interval", "p", "units"):
+        left = column in ("model", "term")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
+    for row in estimates.itertuples(index=False):
+        if row.reason:
+            table.add_row(row.model, row.term, "no estimate", "", "", "")
+            continue
+        table.add_row(
+            row.model,
+            row.term,
+            f"{row.estimate:,.3g}",
+            f"{row.ci_low:,.3g} to {row.ci_high:,.3g}",
+            f"{row.p_value:.2g}",
+            f"{row.n_units}",
+        )
+    Console(width=max(console.width, 120)).print(table)
+    for row in estimates[estimates["reason"].notna()].itertuples(index=False):
+        console.print(f"[bold]{row.model}[/]: no estimate: {row.reason}")
+    for reading in report.readings():
+        console.print(f"• {reading}")

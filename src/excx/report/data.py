@@ -72,8 +72,8 @@ def kpi_summary(store: Store, *, level: float = 0.95) -> pd.DataFrame:
     --------
     >>> import excx
     >>> store = excx.connect("duckdb://:memory:"); store.init()
-    >>> kpi_summary(store).empty
-    True
+    >>> kpi_summary(store)[["kpi", "n"]].values.tolist()[:2]
+    [['nps', 0], ['enps', 0]]
     """
     frames = {kpi: metrics.compute(store, kpi, level=level) for kpi in KPIS}
     summary = _concat(frames.values(), first=())

@@ -139,13 +139,15 @@ def _number(kpi: str, value: float) -> str:
 
 
 def _kpi_cards(summary: pd.DataFrame, level: float) -> str:
-    if summary.empty:
+    if summary.empty or (summary["n"] == 0).all():
         return "<p>No answers in the store yet.</p>"
     cards = []
     for row in summary.itertuples(index=False):
         label, scale = KPIS[row.kpi]
-        if row.suppressed or pd.isna(row.value):
+        if row.suppressed:
             figure, interval = "suppressed", ""
+        elif row.n == 0 or pd.isna(row.value):
+            figure, interval = "no answers", ""
         else:
             figure = _number(row.kpi, row.value)
             interval = (

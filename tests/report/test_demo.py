@@ -1,0 +1,63 @@
+"""``excx demo`` (src/excx/report/demo.py and its command in src/excx/cli.py)."""
+
+from __future__ import annotations
+
+import pyarrow.csv as pa_csv
+from typer.testing import CliRunner
+
+import excx
+from excx import metrics
+from excx.cli import app
+from excx.ingest import import_file
+
+runner = CliRunner()
+
+
+def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
+    url = f"duckdb://{tmp_path / 'demo.duckdb'}"
+    out, data = tmp_path / "report", tmp_path / "data"
+
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "--size",
+            "small",
+            "--store",
+            url,
+            "--out",
+            str(out),
+            "--data",
+            str(data),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    assert (out / "vendor" / "vega-embed.min.js").is_file()
+    assert {p.name for p in data.iterdir()} == {
+        "units.csv",
+        "employee_responses.csv",
+        "customer_responses.csv",
+        "outcomes.csv",
+    }
+    with excx.connect(url) as store:
+        written = pa_csv.read_csv(data / "customer_responses.csv").num_rows
+        assert store.count("customer_responses") == written
+        assert store.count("imports") == 4
+        nps = metrics.nps(store)["value"].iloc[0]
+        # The same files again are recognised and skipped: the demo can be rerun.
+        again = import_file(
+            store, "customer-responses", data / "customer_responses.csv"
+        )
+        assert again.skipped_as_already_imported
+    assert "Key figures" in result.stdout
+    assert f"{nps:.1f}" in result.stdout  # the table prints what excx.metrics returns
+    assert "0.514 NPS points per eNPS point" in result.stdout
+
+
+def test_demo_refuses_an_unknown_size(tmp_path):
+    result = runner.invoke(app, ["demo", "--size", "huge", "--data", str(tmp_path)])
+
+    assert result.exit_code != 0
+    assert "huge" in result.output
