@@ -72,32 +72,10 @@ def _solve(
     Coarser levels are solved first; a set whose parent a coarser call hides must
     hide members of its own, or the parent would follow from its visible members.
     """
-    parents = {}
-    for dim, grain in _coarsenings(grains, lattice):
-        weights = n
-        if dim == "unit_id" and lattice.rollup:
-            weights = _direct_n(keys, n, lattice.edges)
-        coarse_keys, coarse_n, index = _coarsen(
-            keys, weights, dim, grain, lattice.units
-        )
-        coarse_grains = {d: g for d, g in grains.items() if d != dim}
-        if grain != "all":
-            coarse_grains["region" if dim == "unit_id" else dim] = grain
-        level = tuple(sorted(coarse_grains.items()))
-        if level not in lattice.solved:
-            lattice.solved[level] = _solve(
-                coarse_keys, coarse_n, coarse_grains, lattice
-            )
-        parents[f"{dim}:{grain}"] = [stage[index] for stage in lattice.solved[level]]
-
+    parents = _coarse_parents(keys, n, grains, lattice)
     codes = pd.DataFrame(
         {c: pd.factorize(keys[c], use_na_sentinel=False)[0] for c in keys}
     )
-    sort_keys = [
-        keys[c].astype("string").fillna("").to_numpy() for c in reversed(keys.columns)
-    ]
-    rank = np.empty(len(n), dtype=np.int64)
-    rank[np.lexsort([*sort_keys, n])] = np.arange(len(n))
     families = sibling_sets(
         keys,
         codes,
@@ -107,6 +85,7 @@ def _solve(
         period=grains.get("period"),
         rollup=lattice.rollup,
     )
+    rank = _tie_rank(keys, n)
 
     stages, hidden = [], np.zeros(len(n), dtype=bool)
     for stage, threshold in enumerate(lattice.thresholds):
@@ -124,6 +103,40 @@ def _solve(
                     changed = True
         stages.append(hidden.copy())
     return stages
+
+
+def _coarse_parents(
+    keys: pd.DataFrame, n: np.ndarray, grains: dict[str, str], lattice: _Lattice
+) -> dict[str, list[np.ndarray]]:
+    """Per coarser level (``"dim:grain"``): whether it hides each cell's parent."""
+    parents = {}
+    for dim, grain in _coarsenings(grains, lattice):
+        weights = n
+        if dim == "unit_id" and lattice.rollup:
+            weights = _direct_n(keys, n, lattice.edges)
+        coarse_keys, coarse_n, index = _coarsen(
+            keys, weights, dim, grain, lattice.units
+        )
+        coarse_grains = {d: g for d, g in grains.items() if d != dim}
+        if grain != "all":
+            coarse_grains["region" if dim == "unit_id" else dim] = grain
+        level = tuple(sorted(coarse_grains.items()))
+        if level not in lattice.solved:
+            lattice.solved[level] = _solve(
+                coarse_keys, coarse_n, coarse_grains, lattice
+            )
+        parents[f"{dim}:{grain}"] = [stage[index] for stage in lattice.solved[level]]
+    return parents
+
+
+def _tie_rank(keys: pd.DataFrame, n: np.ndarray) -> np.ndarray:
+    """Each cell's place in the order of hiding: smallest n first, then by key."""
+    sort_keys = [
+        keys[c].astype("string").fillna("").to_numpy() for c in reversed(keys.columns)
+    ]
+    rank = np.empty(len(n), dtype=np.int64)
+    rank[np.lexsort([*sort_keys, n])] = np.arange(len(n))
+    return rank
 
 
 def _coarsenings(grains: dict[str, str], lattice: _Lattice) -> list[tuple[str, str]]:

@@ -212,7 +212,14 @@ def _rollup_members(
     columns = ["parent", "cell", "n", "tag", "parent_cell", *other]
     members = pd.concat([members[columns], direct[columns]])
     members["parent"] = "tree:" + members["parent"].astype(str)
+    tops = _with_keys(_rollup_tops(cells, children, units), codes, n, other)
+    return pd.concat([members, tops], ignore_index=True)
 
+
+def _rollup_tops(
+    cells: pd.DataFrame, children: pd.DataFrame, units: pd.DataFrame
+) -> pd.DataFrame:
+    """(cell, parent) pairs: top units partition the company, a region's its total."""
     on_top = ~cells["unit_id"].isin(
         children.loc[children["parent_id"].isin(cells["unit_id"]), "unit_id"]
     )
@@ -241,8 +248,7 @@ def _rollup_members(
                 }
             )
         )
-    tops = _with_keys(pd.concat(tops, ignore_index=True), codes, n, other)
-    return pd.concat([members, tops], ignore_index=True)
+    return pd.concat(tops, ignore_index=True)
 
 
 def _period_pairs(values: pd.Series, grain: str) -> pd.DataFrame:
