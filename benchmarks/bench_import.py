@@ -79,8 +79,9 @@ def run_one(folder: Path, kind: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", type=int, nargs="?", default=2_000_000)
-    parser.add_argument("--one", nargs=2, metavar=("FOLDER", "FORMAT"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--one", nargs=2, metavar=("FOLDER", "FORMAT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(Path(args.one[0]), args.one[1])))
@@ -89,11 +90,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="excx-bench-") as folder:
         started = time.perf_counter()
         generate(Path(folder), args.rows)
-        print(f"generated {args.rows:,} responses in {time.perf_counter() - started:.1f} s")
+        seconds = time.perf_counter() - started
+        print(f"generated {args.rows:,} responses in {seconds:.1f} s")
         for kind, target in (("parquet", 1_000_000), ("csv", 300_000)):
             out = subprocess.run(
                 [sys.executable, __file__, "--one", folder, kind],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             figures = json.loads(out.strip().splitlines()[-1])
             verdict = "meets" if figures["rows_per_s"] >= target else "misses"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import UNITS_CSV, write
 from typer.testing import CliRunner
 
 import excx
+from conftest import UNITS_CSV, write
 from excx.cli import app
 
 runner = CliRunner()
@@ -48,12 +48,21 @@ def test_dry_run_and_mapping_options(tmp_path):
     _run("init", "--store", url)
     units = write(tmp_path, "u.csv", "Codice,Nome,Tipo\nC,Co,company\n")
     mapping = write(
-        tmp_path, "m.toml",
+        tmp_path,
+        "m.toml",
         '[columns]\n"Codice" = "unit_id"\n"Nome" = "name"\n"Tipo" = "kind"\n',
     )
 
-    result = _run("import", "units", str(units), "--mapping", str(mapping),
-                  "--dry-run", "--store", url)
+    result = _run(
+        "import",
+        "units",
+        str(units),
+        "--mapping",
+        str(mapping),
+        "--dry-run",
+        "--store",
+        url,
+    )
 
     assert result.exit_code == 0, result.output
     assert "would add 1 rows" in _text(result)

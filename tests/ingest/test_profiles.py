@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import rejected, write
 
+from conftest import rejected, write
 from excx.errors import InputError
 from excx.ingest import import_file, load_mapping
 
@@ -56,16 +56,29 @@ def test_qualtrics_rows_counted_as_the_spreadsheet_shows(units_duckdb, tmp_path)
     text = QUALTRICS + _qualtrics_row("R_1a", "9") + _qualtrics_row("R_2b", "12")
     path = write(tmp_path, "qualtrics.csv", text)
 
-    error = rejected(units_duckdb, "customer-responses", path, "row 5",
-                     "column nps", "'12'", profile="qualtrics")
+    error = rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        "row 5",
+        "column nps",
+        "'12'",
+        profile="qualtrics",
+    )
     assert error.problems[0]["row"] == 5
 
 
 def test_qualtrics_without_data(units_duckdb, tmp_path):
     path = write(tmp_path, "qualtrics.csv", QUALTRICS)
 
-    rejected(units_duckdb, "customer-responses", path, "no data rows",
-             "from row 4", profile="qualtrics")
+    rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        "no data rows",
+        "from row 4",
+        profile="qualtrics",
+    )
 
 
 ITALIAN = """\
@@ -118,17 +131,32 @@ def test_unmapped_label_is_rejected(units_duckdb, tmp_path):
     path = write(tmp_path, "filiali.csv", text, "cp1252")
     mapping = write(tmp_path, "mapping.toml", MAPPING)
 
-    rejected(units_duckdb, "customer-responses", path, "row 2", "column item_courtesy",
-             "'Abbastanza'", "not a whole number", mapping=mapping)
+    rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        "row 2",
+        "column item_courtesy",
+        "'Abbastanza'",
+        "not a whole number",
+        mapping=mapping,
+    )
 
 
 def test_constant_clashing_with_a_file_column(units_duckdb, tmp_path):
     path = write(tmp_path, "filiali.csv", ITALIAN.replace("Cortesia", "channel"))
-    mapping = write(tmp_path, "m.toml", MAPPING.replace('"Cortesia" = "item_courtesy"',
-                                                         ""))
+    mapping = write(
+        tmp_path, "m.toml", MAPPING.replace('"Cortesia" = "item_courtesy"', "")
+    )
 
-    rejected(units_duckdb, "customer-responses", path, "column channel",
-             "both as a file column and as a constant", mapping=mapping)
+    rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        "column channel",
+        "both as a file column and as a constant",
+        mapping=mapping,
+    )
 
 
 def test_mapping_file_with_unknown_part(tmp_path):

@@ -7,8 +7,8 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import rejected, write
 
+from conftest import rejected, write
 from excx.errors import ImportValidationError, InputError
 from excx.ingest import import_file
 
@@ -44,15 +44,14 @@ def test_semicolon_cp1252_day_first(units_duckdb, tmp_path):
     assert _stored(units_duckdb)[0] == "Perché è così € cortese"
     # 31/01 can only be day-first, so 05/02/2026 is 5 February.
     assert _stored(units_duckdb, "submitted_at") == [
-        dt.datetime(2026, 1, 31, 14, 5), dt.datetime(2026, 2, 5)
+        dt.datetime(2026, 1, 31, 14, 5),
+        dt.datetime(2026, 2, 5),
     ]
 
 
 def test_month_first_detected_from_the_data(units_duckdb, tmp_path):
     text = (
-        f"{HEADER}\n"
-        "r1,01/31/2026,store,human,B1,10,\n"
-        "r2,02/05/2026,store,human,B2,4,\n"
+        f"{HEADER}\nr1,01/31/2026,store,human,B1,10,\nr2,02/05/2026,store,human,B2,4,\n"
     )
     import_file(units_duckdb, "customer-responses", write(tmp_path, "us.csv", text))
 
@@ -75,8 +74,9 @@ def test_xlsx(units_duckdb, tmp_path):
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.split(",") + ["item_courtesy"])
-    sheet.append(["r1", dt.datetime(2026, 1, 31, 9, 30), "store", "human", "B1", 10,
-                  None, 5])
+    sheet.append(
+        ["r1", dt.datetime(2026, 1, 31, 9, 30), "store", "human", "B1", 10, None, 5]
+    )
     sheet.append(["r2", "31/01/2026", "web", "bot", None, 6.0, "ok", 3])
     path = tmp_path / "export.xlsx"
     book.save(path)
@@ -86,7 +86,8 @@ def test_xlsx(units_duckdb, tmp_path):
     assert (report.rows_written, report.items_written) == (2, 2)
     assert _stored(units_duckdb, "nps") == [10, 6]
     assert _stored(units_duckdb, "submitted_at") == [
-        dt.datetime(2026, 1, 31, 9, 30), dt.datetime(2026, 1, 31)
+        dt.datetime(2026, 1, 31, 9, 30),
+        dt.datetime(2026, 1, 31),
     ]
 
 
@@ -103,14 +104,18 @@ def test_xlsx_error_names_the_sheet_row(units_duckdb, tmp_path):
 
 
 def test_parquet(units_duckdb, tmp_path):
-    table = pa.table({
-        "response_id": ["r1", "r2"],
-        "submitted_at": pa.array([dt.datetime(2026, 1, 31, 8), dt.datetime(2026, 2, 1)]),
-        "channel": ["store", "chatbot"],
-        "served_by": ["human", "bot"],
-        "unit_id": ["B1", None],
-        "nps": pa.array([9, 0], pa.int8()),
-    })
+    table = pa.table(
+        {
+            "response_id": ["r1", "r2"],
+            "submitted_at": pa.array(
+                [dt.datetime(2026, 1, 31, 8), dt.datetime(2026, 2, 1)]
+            ),
+            "channel": ["store", "chatbot"],
+            "served_by": ["human", "bot"],
+            "unit_id": ["B1", None],
+            "nps": pa.array([9, 0], pa.int8()),
+        }
+    )
     path = tmp_path / "responses.parquet"
     pq.write_table(table, path)
 
@@ -124,31 +129,47 @@ def test_binary_file_named_csv(units_duckdb, tmp_path):
     path = tmp_path / "photo.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
 
-    error = rejected(units_duckdb, "customer-responses", path, str(path),
-                     "not a text CSV file", "accepted: CSV text")
+    error = rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        str(path),
+        "not a text CSV file",
+        "accepted: CSV text",
+    )
     assert isinstance(error, InputError)
 
 
 def test_empty_file(units_duckdb, tmp_path):
     path = write(tmp_path, "empty.csv", "")
 
-    error = rejected(units_duckdb, "customer-responses", path, str(path),
-                     "the file is empty")
+    error = rejected(
+        units_duckdb, "customer-responses", path, str(path), "the file is empty"
+    )
     assert isinstance(error, ImportValidationError)
 
 
 def test_header_only(units_duckdb, tmp_path):
     path = write(tmp_path, "header.csv", HEADER + "\n")
 
-    rejected(units_duckdb, "customer-responses", path, str(path), "row 2",
-             "header but no data rows")
+    rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        str(path),
+        "row 2",
+        "header but no data rows",
+    )
 
 
 def test_row_with_too_many_fields(units_duckdb, tmp_path):
-    path = write(tmp_path, "ragged.csv", f"{HEADER}\nr1,2026-01-31,store,human,B1,9,a,b\n")
+    path = write(
+        tmp_path, "ragged.csv", f"{HEADER}\nr1,2026-01-31,store,human,B1,9,a,b\n"
+    )
 
-    rejected(units_duckdb, "customer-responses", path, str(path), "row 2",
-             "malformed CSV")
+    rejected(
+        units_duckdb, "customer-responses", path, str(path), "row 2", "malformed CSV"
+    )
 
 
 def test_missing_file(units_duckdb, tmp_path):

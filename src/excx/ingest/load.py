@@ -20,9 +20,11 @@ from ibis.backends.sql.datatypes import DuckDBType
 
 from excx.errors import InputError
 from excx.ingest.parse import quote
-from excx.ingest.profiles import Mapping, load_mapping, profile as get_profile
+from excx.ingest.profiles import Mapping, load_mapping
+from excx.ingest.profiles import profile as get_profile
 from excx.ingest.readers import Staged, stage
-from excx.ingest.targets import Columns, Target, resolve_columns, target as get_target
+from excx.ingest.targets import Columns, Target, resolve_columns
+from excx.ingest.targets import target as get_target
 from excx.ingest.validate import cycle_problems, row_checks, run_checks, type_columns
 from excx.store import Store
 
@@ -146,28 +148,48 @@ def import_file(
     if previous is not None:
         log.info("%s was already imported to %s on %s", path, target, previous)
         return ImportReport(
-            chosen.name, str(path), 0, 0, 0, True, previous, dry_run,
+            chosen.name,
+            str(path),
+            0,
+            0,
+            0,
+            True,
+            previous,
+            dry_run,
             time.perf_counter() - started,
         )
 
     with _staging(store) as (con, workdir, prefix):
-        staged, columns, delimiter = _stage(con, path, chosen, profile, mapping,
-                                            workdir, prefix)
+        staged, columns, delimiter = _stage(
+            con, path, chosen, profile, mapping, workdir, prefix
+        )
         step()
-        typed = _validate(con, store, path, chosen, staged, columns, delimiter,
-                          prefix)
+        typed = _validate(con, store, path, chosen, staged, columns, delimiter, prefix)
         step()
         written = (0, 0)
         if not dry_run:
-            written = _write(con, store, chosen, columns, typed, path, digest,
-                             staged.rows)
+            written = _write(
+                con, store, chosen, columns, typed, path, digest, staged.rows
+            )
         step()
     elapsed = time.perf_counter() - started
-    log.info("imported %d rows of %s into %s in %.2f s", written[0], path,
-             chosen.table, elapsed)
+    log.info(
+        "imported %d rows of %s into %s in %.2f s",
+        written[0],
+        path,
+        chosen.table,
+        elapsed,
+    )
     return ImportReport(
-        chosen.name, str(path), staged.rows, written[0], written[1], False, None,
-        dry_run, elapsed,
+        chosen.name,
+        str(path),
+        staged.rows,
+        written[0],
+        written[1],
+        False,
+        None,
+        dry_run,
+        elapsed,
     )
 
 
@@ -211,19 +233,32 @@ def _staging(store: Store) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path, st
             con = store.raw
         else:
             con = duckdb.connect()
-            con.execute(f"SET memory_limit = '{_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
-        # DuckDB draws its own progress bar on stdout; the library never prints.
-        shown = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
-        con.execute("SET enable_progress_bar = false")
+        # The staging tables spill to disk beyond the memory limit, so a file
+        # larger than memory streams; DuckDB's own progress bar would print.
+        settings = {
+            "memory_limit": f"'{_MEMORY_LIMIT}'",
+            "enable_progress_bar": "false",
+        }
+        previous = _settings(con, settings)
         try:
             yield con, workdir, prefix
         finally:
             if con is store.raw:
                 _drop_staging(con, prefix)
-                con.execute(f"SET enable_progress_bar = {bool(shown[0])}")
+                _settings(con, previous)
             else:
                 con.close()
+
+
+def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> dict:
+    """Apply DuckDB settings; return the previous values, as SQL literals."""
+    previous = {}
+    for name, value in values.items():
+        (current,) = con.execute(f"SELECT current_setting('{name}')").fetchone()
+        previous[name] = f"'{current}'" if isinstance(current, str) else str(current)
+        con.execute(f"SET {name} = {value}")
+    return previous
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
@@ -251,11 +286,13 @@ def _stage(con, path, chosen, profile, mapping, workdir, prefix):
 
 def _validate(con, store, path, chosen, staged: Staged, columns, delimiter, prefix):
     typed = f"{prefix}_typed"
-    rules = type_columns(con, staged.relation, typed, chosen, columns,
-                         delimiter=delimiter)
+    rules = type_columns(
+        con, staged.relation, typed, chosen, columns, delimiter=delimiter
+    )
     units, stored_keys = _store_relations(con, store, chosen, typed, prefix)
-    checks = row_checks(chosen, columns, rules, typed, units=units,
-                        stored_keys=stored_keys)
+    checks = row_checks(
+        chosen, columns, rules, typed, units=units, stored_keys=stored_keys
+    )
     extra = cycle_problems(con, typed, units) if chosen.table == "units" else []
     run_checks(con, staged.relation, typed, checks, path=path, extra=extra)
     return typed
@@ -269,10 +306,15 @@ def _store_relations(con, store, chosen: Target, typed: str, prefix: str):
     con.register(f"{prefix}_units", units)
 
     key = chosen.spec.key
-    file_keys = con.execute(
-        f"SELECT DISTINCT {quote(key[0])} FROM {typed} WHERE {quote(key[0])} "
-        "IS NOT NULL"
-    ).to_arrow_table().column(0).combine_chunks()
+    file_keys = (
+        con.execute(
+            f"SELECT DISTINCT {quote(key[0])} FROM {typed} WHERE {quote(key[0])} "
+            "IS NOT NULL"
+        )
+        .to_arrow_table()
+        .column(0)
+        .combine_chunks()
+    )
     if len(key) == 1:
         existing = pa.table({key[0]: store.existing_keys(chosen.table, file_keys)})
     else:
@@ -296,25 +338,30 @@ def _selects(
     selects = {chosen.table: (present, f"SELECT {main} FROM {typed}")}
     if chosen.items and columns.items:
         items = ", ".join(quote(i) for i in columns.items)
-        selects[chosen.items] = (["response_id", "item_id", "value"], (
-            "SELECT response_id, substr(item_column, 6) AS item_id, "
-            "CAST(value AS SMALLINT) AS value FROM "
-            f"(SELECT response_id, {items} FROM {typed}) "
-            f"UNPIVOT (value FOR item_column IN ({items}))"
-        ))
+        selects[chosen.items] = (
+            ["response_id", "item_id", "value"],
+            (
+                "SELECT response_id, substr(item_column, 6) AS item_id, "
+                "CAST(value AS SMALLINT) AS value FROM "
+                f"(SELECT response_id, {items} FROM {typed}) "
+                f"UNPIVOT (value FOR item_column IN ({items}))"
+            ),
+        )
     return selects
 
 
 def _write(con, store, chosen, columns, typed, path, digest, rows) -> tuple[int, int]:
     selects = _selects(chosen, columns, typed)
-    record = pa.table({
-        "import_id": [uuid.uuid4().hex],
-        "target": [chosen.name],
-        "source": [str(path.resolve())],
-        "sha256": [digest],
-        "rows": [rows],
-        "imported_at": [datetime.now(UTC).replace(tzinfo=None)],
-    })
+    record = pa.table(
+        {
+            "import_id": [uuid.uuid4().hex],
+            "target": [chosen.name],
+            "source": [str(path.resolve())],
+            "sha256": [digest],
+            "rows": [rows],
+            "imported_at": [datetime.now(UTC).replace(tzinfo=None)],
+        }
+    )
     if store.backend != "duckdb":
         tables = {
             name: con.execute(sql).to_arrow_table()
@@ -329,8 +376,9 @@ def _write(con, store, chosen, columns, typed, path, digest, rows) -> tuple[int,
     try:
         for name, (present, sql) in selects.items():
             names = ", ".join(quote(c) for c in present)
-            counts.append(con.execute(
-                f"INSERT INTO {quote(name)} ({names}) {sql}").fetchone()[0])
+            counts.append(
+                con.execute(f"INSERT INTO {quote(name)} ({names}) {sql}").fetchone()[0]
+            )
         con.register("_excx_import_record", record)
         con.execute(
             f"INSERT INTO imports ({', '.join(record.column_names)}) "

@@ -137,7 +137,9 @@ def detect_decimal_comma(
     """Vote over the numeric columns' text: True when the decimal mark is a comma."""
     if not texts:
         return delimiter == ";"
-    comma_only = r"^[+-]?\d+(\.\d{3})*,(\d{1,2}|\d{4,})$|^[+-]?\d+\.\d{3}(\.\d{3})*,\d+$"
+    comma_only = (
+        r"^[+-]?\d+(\.\d{3})*,(\d{1,2}|\d{4,})$|^[+-]?\d+\.\d{3}(\.\d{3})*,\d+$"
+    )
     point_only = r"^[+-]?\d+(,\d{3})*\.(\d{1,2}|\d{4,})$|^[+-]?\d+,\d{3}(,\d{3})*\.\d+$"
     selects = ", ".join(
         f"count(*) FILTER (regexp_matches({t}, '{comma_only}')), "

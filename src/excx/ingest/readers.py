@@ -20,7 +20,6 @@ import csv
 import logging
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +149,9 @@ def _stage_csv(con, path: Path, raw: str, workdir: Path) -> tuple[list[str], str
         sample = handle.read(_SAMPLE)
     if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
         raise _file_problem(
-            path, None, "the file is empty; expected a header row of column names",
+            path,
+            None,
+            "the file is empty; expected a header row of column names",
             "empty file",
         )
     encoding = _encoding(path, sample)
@@ -200,14 +201,13 @@ def _encoding(path: Path, sample: bytes) -> str:
     try:
         sample.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise _binary(path, f"byte {sample[exc.start]:#x} is neither UTF-8 nor cp1252")
+        why = f"byte {sample[exc.start]:#x} is neither UTF-8 nor cp1252"
+        raise _binary(path, why) from None
     return "cp1252"
 
 
 def _binary(path: Path, why: str) -> InputError:
-    return InputError(
-        f"{path} is not a text CSV file ({why}); {_ACCEPTED_FILES}"
-    )
+    return InputError(f"{path} is not a text CSV file ({why}); {_ACCEPTED_FILES}")
 
 
 def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
@@ -244,7 +244,9 @@ def _check_header(path: Path, header: list[str]) -> None:
     for i, name in enumerate(header):
         if not name:
             rule = "a column has no name; every header cell needs a column name"
-            problems.append({"row": 1, "column": f"#{i + 1}", "value": "", "rule": rule})
+            problems.append(
+                {"row": 1, "column": f"#{i + 1}", "value": "", "rule": rule}
+            )
         elif header.index(name) != i:
             rule = "column name appears twice; every column needs a distinct name"
             problems.append({"row": 1, "column": name, "value": None, "rule": rule})
@@ -277,7 +279,9 @@ def _stage_xlsx(con, path: Path, raw: str) -> list[str]:
         first = next(rows, None)
         if first is None or all(v is None for v in first):
             raise _file_problem(
-                path, None, "the sheet is empty; expected a header row in row 1",
+                path,
+                None,
+                "the sheet is empty; expected a header row in row 1",
                 "empty file",
             )
         header = [_cell_text(v) or "" for v in first]
@@ -349,4 +353,3 @@ def _stage_parquet(con, path: Path, raw: str) -> list[str]:
         f"FROM read_parquet('{quoted}', file_row_number = true)"
     )
     return header
-

@@ -92,8 +92,9 @@ def resolve_columns(
         if canonical not in spec.columns and not is_item:
             problems.append(_unknown(target, source, canonical))
         elif canonical in texts:
-            problems.append(_header_problem(source, "two columns map to "
-                                            f"{canonical!r}; keep one"))
+            problems.append(
+                _header_problem(source, f"two columns map to {canonical!r}; keep one")
+            )
         else:
             texts[canonical] = _text(f"c{position}", mapping.values.get(canonical))
             items += [canonical] if is_item else []

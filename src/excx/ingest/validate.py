@@ -64,9 +64,7 @@ def type_columns(
     """
     spec = target.spec
     dates = [t for c, t in columns.texts.items() if spec.columns.get(c, 0) in _TIMES]
-    numbers = [
-        t for c, t in columns.texts.items() if spec.columns.get(c) in _NUMBERS
-    ]
+    numbers = [t for c, t in columns.texts.items() if spec.columns.get(c) in _NUMBERS]
     day_first = parse.detect_day_first(con, staged, dates)
     comma = parse.detect_decimal_comma(con, staged, numbers, delimiter=delimiter)
 
@@ -160,38 +158,50 @@ def row_checks(
     keys = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.key)
     same = " AND ".join(f"e.{quote(k)} = t.{quote(k)}" for k in spec.key)
     packed = quote(spec.key[0]) if len(spec.key) == 1 else f"({key})"
-    checks.append(Check(
-        key, f"appears more than once in this file; each {key} must be unique",
-        f"{keys} AND EXISTS (SELECT 1 FROM {typed} e WHERE {same} "
-        "AND e._row < t._row)",
-        shown,
-        count=f"count(*) FILTER ({keys}) - count(DISTINCT {packed}) FILTER ({keys})",
-    ))
+    checks.append(
+        Check(
+            key,
+            f"appears more than once in this file; each {key} must be unique",
+            f"{keys} AND EXISTS (SELECT 1 FROM {typed} e WHERE {same} "
+            "AND e._row < t._row)",
+            shown,
+            count=f"count(*) FILTER ({keys}) - "
+            f"count(DISTINCT {packed}) FILTER ({keys})",
+        )
+    )
     if stored_keys:
         match = " AND ".join(f"s.{quote(k)} = t.{quote(k)}" for k in spec.key)
-        checks.append(Check(
-            key, f"already in the store; each {key} must be new",
-            f"EXISTS (SELECT 1 FROM {stored_keys} s WHERE {match})", shown,
-        ))
+        checks.append(
+            Check(
+                key,
+                f"already in the store; each {key} must be new",
+                f"EXISTS (SELECT 1 FROM {stored_keys} s WHERE {match})",
+                shown,
+            )
+        )
     known = f"SELECT unit_id FROM {units} WHERE unit_id IS NOT NULL"
     if target.table == "units":
-        checks.append(Check(
-            "parent_id",
-            "parent unit does not exist; accepted: a unit_id of this file or "
-            "of the store",
-            f"parent_id IS NOT NULL AND parent_id NOT IN ({known}) AND "
-            f"parent_id NOT IN (SELECT unit_id FROM {typed} WHERE unit_id "
-            "IS NOT NULL)",
-            columns.texts.get("parent_id", "NULL"),
-        ))
+        checks.append(
+            Check(
+                "parent_id",
+                "parent unit does not exist; accepted: a unit_id of this file or "
+                "of the store",
+                f"parent_id IS NOT NULL AND parent_id NOT IN ({known}) AND "
+                f"parent_id NOT IN (SELECT unit_id FROM {typed} WHERE unit_id "
+                "IS NOT NULL)",
+                columns.texts.get("parent_id", "NULL"),
+            )
+        )
     elif "unit_id" in columns.texts:
-        checks.append(Check(
-            "unit_id",
-            "unknown unit; accepted: a unit_id of the store's units (import "
-            "units first)",
-            f"unit_id IS NOT NULL AND unit_id NOT IN ({known})",
-            columns.texts["unit_id"],
-        ))
+        checks.append(
+            Check(
+                "unit_id",
+                "unknown unit; accepted: a unit_id of the store's units (import "
+                "units first)",
+                f"unit_id IS NOT NULL AND unit_id NOT IN ({known})",
+                columns.texts["unit_id"],
+            )
+        )
     return checks
 
 
@@ -204,27 +214,37 @@ def _value_checks(
         blank = f"NOT {_given(column)}" if parse_rule else f"{value} IS NULL"
         checks.append(Check(column, "blank; a value is required", blank, "NULL"))
     if parse_rule:
-        checks.append(Check(column, parse_rule,
-                            f"{_given(column)} AND {value} IS NULL", text))
+        checks.append(
+            Check(column, parse_rule, f"{_given(column)} AND {value} IS NULL", text)
+        )
     low_high = spec.ranges.get(column)
     if column not in spec.columns:
         low_high = schema.SCORE_RANGES["item"]
     if low_high:
         low, high = low_high
-        checks.append(Check(
-            column, f"out of range; accepted: whole numbers from {low} to {high}",
-            f"{value} NOT BETWEEN {low} AND {high}", text,
-        ))
+        checks.append(
+            Check(
+                column,
+                f"out of range; accepted: whole numbers from {low} to {high}",
+                f"{value} NOT BETWEEN {low} AND {high}",
+                text,
+            )
+        )
     if spec.columns.get(column) == dt.Int64():
-        checks.append(Check(column, "negative; accepted: 0 or more",
-                            f"{value} < 0", text))
+        checks.append(
+            Check(column, "negative; accepted: 0 or more", f"{value} < 0", text)
+        )
     if column in spec.allowed:
         accepted = ", ".join(spec.allowed[column])
         listed = ", ".join(literal(v) for v in spec.allowed[column])
-        checks.append(Check(
-            column, f"not an allowed value; accepted: {accepted}",
-            f"{value} NOT IN ({listed})", text,
-        ))
+        checks.append(
+            Check(
+                column,
+                f"not an allowed value; accepted: {accepted}",
+                f"{value} NOT IN ({listed})",
+                text,
+            )
+        )
     return checks
 
 
@@ -249,7 +269,7 @@ def run_checks(
         + ", ".join(c.count or f"count(*) FILTER ({c.failing})" for c in checks)
         + f" FROM {typed} t"
     ).fetchone()
-    failing = [(c, n) for c, n in zip(checks, counts_row) if n]
+    failing = [(c, n) for c, n in zip(checks, counts_row, strict=True) if n]
     extra = extra or []
     if not failing and not extra:
         return
@@ -294,16 +314,20 @@ def cycle_problems(
     problems = []
     for unit, up, row in rows:
         chain, current = [unit], up
-        while current is not None and current not in chain and len(chain) <= len(
-            parent
+        while (
+            current is not None and current not in chain and len(chain) <= len(parent)
         ):
             chain.append(current)
             current = parent.get(current)
         if current == unit:
             path = " → ".join(chain + [unit])
-            problems.append({
-                "row": row, "column": "parent_id", "value": up,
-                "rule": f"makes a cycle in the hierarchy ({path}); the "
-                "hierarchy must be a tree",
-            })
+            problems.append(
+                {
+                    "row": row,
+                    "column": "parent_id",
+                    "value": up,
+                    "rule": f"makes a cycle in the hierarchy ({path}); the "
+                    "hierarchy must be a tree",
+                }
+            )
     return problems
