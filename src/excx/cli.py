@@ -260,7 +260,10 @@ def demo(
         f"true lagged effect built in: {run.truth.enps_to_nps:.3f} NPS points per "
         "eNPS point"
     )
-    console.print(f"report: {run.report}  ({run.seconds['total']:.1f} s)")
+    steps = ", ".join(
+        f"{name} {seconds:.1f}" for name, seconds in run.seconds.items()
+    )
+    console.print(f"report: {run.report}  (seconds: {steps})")
 
 
 class LinkFormat(str, Enum):
