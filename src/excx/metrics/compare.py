@@ -12,7 +12,6 @@ excx.errors.InputError: nps: no answers match a={'channel': 'web'}
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,10 @@ from scipy import stats
 
 from excx.errors import InputError, PrivacyError
 from excx.metrics import intervals
-from excx.metrics.compute import _cells, _check_options, _check_where, mean_and_sd
+from excx.metrics._aggregate import check_options, check_where, group_statistics
+from excx.metrics.compute import mean_and_sd
 from excx.metrics.kpis import Kpi, kpi
+from excx.privacy import PrivacyRule
 from excx.store import Store
 
 __all__ = ["compare", "COMPARE_COLUMNS"]
@@ -50,7 +51,7 @@ def compare(
     period: str = "month",
     test: str | None = None,
     level: float = 0.95,
-    rule: Any = None,
+    rule: PrivacyRule | None = None,
 ) -> pd.DataFrame:
     """Difference ``b − a`` of a KPI between two independent groups, with a test.
 
@@ -101,11 +102,11 @@ def compare(
             f"test={test!r} is not available for {definition.name}; accepted: "
             f"{', '.join(_TESTS[definition.kind])}"
         )
-    _check_options(period, level)
+    check_options(period, level)
     groups = []
     for label, where in (("a", a), ("b", b)):
-        where = _check_where(definition, where)
-        cells = _cells(
+        where = check_where(definition, where)
+        cells = group_statistics(
             store, definition, by=(), period=period, rollup=False, where=where
         )
         if cells.empty or int(cells["n"].iloc[0]) == 0:
@@ -132,13 +133,12 @@ def compare(
     return pd.DataFrame([row], columns=COMPARE_COLUMNS)
 
 
-def _refuse_small(definition: Kpi, n: int, label: str, where: dict, rule: Any) -> None:
+def _refuse_small(
+    definition: Kpi, n: int, label: str, where: dict, rule: PrivacyRule | None
+) -> None:
     if definition.audience != "employee":
         return
-    if rule is None:
-        from excx.privacy import PrivacyRule
-
-        rule = PrivacyRule()
+    rule = rule or PrivacyRule()
     if n < rule.min_n:
         raise PrivacyError(
             f"{definition.name}: group {label}={where} has {n} respondents; employee "

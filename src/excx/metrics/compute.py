@@ -17,20 +17,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from excx.errors import InputError, SmallSampleWarning
+from excx import privacy
+from excx.errors import SmallSampleWarning
 from excx.metrics import intervals
-from excx.metrics._rows import (
-    DIMENSIONS,
-    PERIODS,
-    filter_predicates,
-    scored_rows,
-    units_frame,
-    values_of,
+from excx.metrics._aggregate import (
+    check_by,
+    check_method,
+    check_options,
+    check_where,
+    group_statistics,
+    select_groups,
 )
-from excx.metrics.kpis import Kpi, kpi, statistics
+from excx.metrics._rows import units_frame
+from excx.metrics.kpis import Kpi, kpi
+from excx.privacy import PrivacyRule
 from excx.store import Store
 
 __all__ = ["compute", "nps", "enps", "csat", "ces", "engagement", "OUTPUT_COLUMNS"]
@@ -52,7 +53,7 @@ def compute(
     where: Mapping[str, object] | None = None,
     replicates: int = 2000,
     seed: int | None = 0,
-    rule: Any = None,
+    rule: PrivacyRule | None = None,
 ) -> pd.DataFrame:
     """A KPI per group, with its confidence interval.
 
@@ -117,13 +118,15 @@ def compute(
     True
     """
     definition = kpi(kpi_name)
-    by = _check_by(definition, by, rollup=rollup)
-    method = _check_method(definition, ci)
-    _check_options(period, level)
-    where = _check_where(definition, where)
+    by = check_by(definition, by, rollup=rollup)
+    method = check_method(definition, ci)
+    check_options(period, level)
+    where = check_where(definition, where)
 
     started = time.perf_counter()
-    cells = _cells(store, definition, by=by, period=period, rollup=rollup, where=where)
+    cells = group_statistics(
+        store, definition, by=by, period=period, rollup=rollup, where=where
+    )
     value, ci_low, ci_high = estimate(
         definition, cells, method=method, level=level, replicates=replicates, seed=seed
     )
@@ -137,7 +140,7 @@ def compute(
     )
     if definition.audience == "employee":
         frame = _gate(store, frame, by=by, period=period, rollup=rollup, rule=rule)
-        frame = _select(frame, where, [c for c in where if c in by])
+        frame = select_groups(frame, where, [c for c in where if c in by])
     frame = frame[list(by) + OUTPUT_COLUMNS].reset_index(drop=True)
 
     if definition.name == "engagement":
@@ -191,53 +194,16 @@ def estimate(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value and interval limits per group from the sufficient statistics.
 
-    `cells` has the columns :func:`excx.metrics.kpis.statistics` names.
+    `cells` has the columns :func:`excx.metrics.kpis.statistics` names; groups
+    with no answer get NaN.
     """
     n = cells["n"].to_numpy(dtype=float)
+    bootstrap = {"level": level, "replicates": replicates, "seed": seed}
     with np.errstate(divide="ignore", invalid="ignore"):
         if definition.kind == "nps":
-            promoters = cells["promoters"].to_numpy(dtype=float)
-            detractors = cells["detractors"].to_numpy(dtype=float)
-            value = 100 * (promoters - detractors) / n
-            if method == "bootstrap":
-                counts = np.column_stack(
-                    [detractors, n - promoters - detractors, promoters]
-                )
-                low, high = intervals.bootstrap_interval(
-                    counts,
-                    np.array([-100.0, 0.0, 100.0]),
-                    level=level,
-                    replicates=replicates,
-                    seed=seed,
-                )
-            else:
-                low, high = intervals.nps_interval(
-                    n,
-                    promoters,
-                    detractors,
-                    level=level,
-                    adjusted=method == "adjusted-wald",
-                )
+            value, low, high = _nps(cells, n, method, level, bootstrap)
         elif definition.kind == "proportion":
-            successes = cells["successes"].to_numpy(dtype=float)
-            value = 100 * successes / n
-            if method == "bootstrap":
-                counts = np.column_stack([n - successes, successes])
-                low, high = intervals.bootstrap_interval(
-                    counts,
-                    np.array([0.0, 100.0]),
-                    level=level,
-                    replicates=replicates,
-                    seed=seed,
-                )
-            else:
-                interval = {
-                    "wilson": intervals.wilson_interval,
-                    "wald": intervals.wald_proportion_interval,
-                }[method]
-                low, high = (
-                    100 * limit for limit in interval(successes, n, level=level)
-                )
+            value, low, high = _proportion(cells, n, method, level, bootstrap)
         else:
             value, sd = mean_and_sd(cells)
             low, high = intervals.t_interval(
@@ -245,11 +211,37 @@ def estimate(
             )
             _warn_small(n)
     empty = n == 0
-    return (
-        np.where(empty, np.nan, value),
-        np.where(empty, np.nan, low),
-        np.where(empty, np.nan, high),
+    return tuple(np.where(empty, np.nan, column) for column in (value, low, high))
+
+
+def _nps(cells, n, method, level, bootstrap):
+    promoters = cells["promoters"].to_numpy(dtype=float)
+    detractors = cells["detractors"].to_numpy(dtype=float)
+    value = 100 * (promoters - detractors) / n
+    if method == "bootstrap":
+        counts = np.column_stack([detractors, n - promoters - detractors, promoters])
+        weights = np.array([-100.0, 0.0, 100.0])
+        return value, *intervals.bootstrap_interval(counts, weights, **bootstrap)
+    adjusted = method == "adjusted-wald"
+    low, high = intervals.nps_interval(
+        n, promoters, detractors, level=level, adjusted=adjusted
     )
+    return value, low, high
+
+
+def _proportion(cells, n, method, level, bootstrap):
+    successes = cells["successes"].to_numpy(dtype=float)
+    value = 100 * successes / n
+    if method == "bootstrap":
+        counts = np.column_stack([n - successes, successes])
+        weights = np.array([0.0, 100.0])
+        return value, *intervals.bootstrap_interval(counts, weights, **bootstrap)
+    interval = {
+        "wilson": intervals.wilson_interval,
+        "wald": intervals.wald_proportion_interval,
+    }[method]
+    low, high = interval(successes, n, level=level)
+    return value, 100 * low, 100 * high
 
 
 def mean_and_sd(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -268,41 +260,6 @@ def mean_and_sd(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.sqrt(np.where(n > 1, variance, np.nan))
 
 
-def _cells(
-    store: Store,
-    definition: Kpi,
-    *,
-    by: tuple[str, ...],
-    period: str,
-    rollup: bool,
-    where: Mapping[str, object],
-) -> pd.DataFrame:
-    """The per-group sufficient statistics, aggregated in the engine."""
-    rows = scored_rows(
-        store, definition, needed=set(by) | set(where), period=period, rollup=rollup
-    )
-    restricting = [c for c in where if c not in by]
-    if restricting:
-        rows = rows.filter(filter_predicates(rows, where, restricting))
-
-    reductions = statistics(definition, rows.score)
-    if by:
-        groups = rows.group_by(list(by)).aggregate(**reductions)
-    else:
-        groups = rows.aggregate(**reductions)
-    selecting = [c for c in where if c in by]
-    if definition.audience == "customer" and selecting:
-        groups = groups.filter(filter_predicates(groups, where, selecting))
-
-    table = store.to_pyarrow(groups)
-    if "period" in by:
-        index = table.schema.get_field_index("period")
-        table = table.set_column(
-            index, "period", pc.cast(table.column("period"), pa.string())
-        )
-    return table.to_pandas()
-
-
 def _gate(
     store: Store,
     frame: pd.DataFrame,
@@ -310,37 +267,17 @@ def _gate(
     by: tuple[str, ...],
     period: str,
     rollup: bool,
-    rule: Any,
+    rule: PrivacyRule | None,
 ) -> pd.DataFrame:
     """Pass employee cells through the privacy gate."""
-    from excx import privacy
-
-    options = {} if rule is None else {"rule": rule}
-    gated = privacy.gate(
+    return privacy.gate(
         frame,
         by=list(by),
         units=units_frame(store),
         period=period if "period" in by else None,
+        rule=rule or PrivacyRule(),
         rollup=rollup,
-        **options,
     )
-    return gated
-
-
-def _select(
-    frame: pd.DataFrame, where: Mapping[str, object], columns: list[str]
-) -> pd.DataFrame:
-    """Keep the rows of the (small, gated) frame that match `where` on `columns`."""
-    keep = np.ones(len(frame), dtype=bool)
-    for column in columns:
-        accepted = values_of(column, where[column])
-        if column == "period":
-            accepted = [None if v is None else v.isoformat() for v in accepted]
-        match = frame[column].isin([v for v in accepted if v is not None])
-        if None in accepted:
-            match |= frame[column].isna()
-        keep &= match.to_numpy(dtype=bool)
-    return frame[keep]
 
 
 def _warn_small(n: np.ndarray) -> None:
@@ -352,52 +289,3 @@ def _warn_small(n: np.ndarray) -> None:
             SmallSampleWarning,
             stacklevel=4,
         )
-
-
-def _check_by(definition: Kpi, by: Sequence[str], *, rollup: bool) -> tuple[str, ...]:
-    by = (by,) if isinstance(by, str) else tuple(by)
-    unknown = [d for d in by if d not in definition.dimensions]
-    if unknown:
-        raise InputError(
-            f"by={unknown} is not accepted for {definition.name}; accepted by values "
-            f"for {definition.name}: {', '.join(definition.dimensions)}"
-        )
-    if len(set(by)) != len(by):
-        raise InputError(f"by={list(by)} names a column twice")
-    if rollup and "unit_id" not in by:
-        raise InputError(
-            "rollup=True reports units over their subtree: add unit_id to by"
-        )
-    return tuple(d for d in DIMENSIONS if d in by)
-
-
-def _check_method(definition: Kpi, ci: str | None) -> str:
-    method = definition.default_method if ci is None else ci
-    if method not in definition.methods:
-        raise InputError(
-            f"ci={ci!r} is not available for {definition.name}; accepted: "
-            f"{', '.join(definition.methods)}"
-        )
-    return method
-
-
-def _check_options(period: str, level: float) -> None:
-    if period not in PERIODS:
-        raise InputError(f"period={period!r}; accepted: {', '.join(PERIODS)}")
-    if not 0 < level < 1:
-        raise InputError(
-            f"level={level!r}; accepted: a confidence level between 0 and 1"
-        )
-
-
-def _check_where(
-    definition: Kpi, where: Mapping[str, object] | None
-) -> dict[str, object]:
-    where = dict(where or {})
-    unknown = [c for c in where if c not in definition.dimensions]
-    if unknown:
-        raise InputError(
-            f"where on {unknown} is not accepted for {definition.name}; accepted "
-            f"columns: {', '.join(definition.dimensions)}"
-        )
-    return where
