@@ -155,7 +155,16 @@ def gate(
     -----
     Primary: hidden if ``n < min_n``. Complementary: in every sibling set ``S``
     (see the module docstring) the hidden members ``H`` satisfy ``H = {}`` or
-    ``|H| >= 2 and sum(n_h for h in H) >= min_n``.
+    ``|H| >= 2 and sum(n_h for h in H) >= min_n``, and ``H`` is not empty when a
+    coarser call (or, with ``rollup``, this one) hides the parent of ``S``.
+    Extra cells are hidden smallest ``n`` first, ties broken by the ``by`` values.
+
+    Raises
+    ------
+    InputError
+        If ``by``, ``period``, ``values`` or ``units`` name something unknown, if a
+        cell's ``n`` is not a whole number >= 0, if two cells share a key, if a
+        period is not the first day of its grain, or if a unit is not in ``units``.
 
     Examples
     --------
