@@ -100,13 +100,15 @@ def panel(
         _quality_cells(store, period, quality_items),
         _outcome_cells(store, period),
     ]
+    parts = [p.assign(period=pd.to_datetime(p["period"])) for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=PANEL_COLUMNS)
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.merge(part, on=["unit_id", "period"], how="outer")
 
     regions = store.to_pyarrow(store.table("units").select("unit_id", "region"))
     frame = frame.merge(regions.to_pandas(), on="unit_id", how="left")
-    frame["period"] = pd.to_datetime(frame["period"])
     frame = frame.reindex(columns=PANEL_COLUMNS)
     frame = frame.sort_values(["unit_id", "period"], ignore_index=True)
     log.info(
