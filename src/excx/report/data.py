@@ -88,6 +88,13 @@ def collect(store: Store, *, level: float = 0.95) -> ReportData:
 
     Statistical warnings (:class:`excx.errors.ExcxWarning`) are caught, logged and
     kept in :attr:`ReportData.caveats`, so the report can show them.
+
+    Examples
+    --------
+    >>> import excx
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> collect(store).latest_period is None
+    True
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcxWarning)

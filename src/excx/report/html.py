@@ -95,7 +95,16 @@ def write_report(
 
 
 def render(data: ReportData, *, title: str, source: str = "") -> str:
-    """The HTML page of `data` (see :func:`write_report`)."""
+    """The HTML page of `data` (see :func:`write_report`).
+
+    Examples
+    --------
+    >>> import excx
+    >>> from excx.report import collect
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> "No answers in the store yet." in render(collect(store), title="Demo")
+    True
+    """
     specs = {}
     for kpi in KPIS:
         if (data.trends["kpi"] == kpi).any():

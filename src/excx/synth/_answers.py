@@ -143,25 +143,8 @@ def customers(
     is_branch = human & org.is_branch[np.maximum(unit, 0)]
     channel = _channels(served, is_branch, rng)
 
-    # Customers of unit-less contacts come from a region drawn uniformly.
-    region = np.where(
-        human,
-        org.region_index[np.maximum(unit, 0)],
-        rng.integers(0, len(org.affluence), n),
-    )
-    affluence = org.affluence[region]
-    quality_before = np.where(human, latent.quality[np.maximum(unit, 0), month], 0.0)
-    shift = params.customer_slope * params.affluence_on_customers * affluence
-    weight = np.select(
-        [served == 0, served == 1],
-        [
-            customer_weight(params, quality_before, affluence, is_branch),
-            params.bot_weight + shift,
-        ],
-        params.self_service_weight + shift,
-    )
-    items_weight = np.where(
-        human, item_weight(params, quality_before, is_branch), weight - shift
+    weight, items_weight = _customer_weights(
+        org, latent, params, month, served, unit, is_branch, rng
     )
 
     common = rng.random(n)
@@ -194,6 +177,37 @@ def customers(
             draw(items_weight, uniform, "five", first=1), ~asked
         )
     return pa.table(columns)
+
+
+def _customer_weights(org, latent, params, month, served, unit, is_branch, rng):
+    """Answer weights of each customer: (NPS/CSAT/CES, service items).
+
+    Human contacts follow the unit's quality of the month before; bots and
+    self-service have fixed weights. Affluence moves every customer's loyalty
+    answers but not the service items. Customers of unit-less contacts come from a
+    region drawn uniformly.
+    """
+    human = unit >= 0
+    region = np.where(
+        human,
+        org.region_index[np.maximum(unit, 0)],
+        rng.integers(0, len(org.affluence), len(unit)),
+    )
+    affluence = org.affluence[region]
+    quality_before = np.where(human, latent.quality[np.maximum(unit, 0), month], 0.0)
+    shift = params.customer_slope * params.affluence_on_customers * affluence
+    weight = np.select(
+        [served == 0, served == 1],
+        [
+            customer_weight(params, quality_before, affluence, is_branch),
+            params.bot_weight + shift,
+        ],
+        params.self_service_weight + shift,
+    )
+    items_weight = np.where(
+        human, item_weight(params, quality_before, is_branch), weight - shift
+    )
+    return weight, items_weight
 
 
 def _channels(served: np.ndarray, is_branch: np.ndarray, rng) -> pa.Array:

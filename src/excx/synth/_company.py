@@ -155,7 +155,19 @@ class Company:
 
 
 def split_items(wide: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Split a wide responses table into (responses, long items)."""
+    """Split a wide responses table into (responses, long items).
+
+    Every ``item_<item_id>`` column becomes rows ``response_id, item_id, value`` of
+    the items table; null answers are left out.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> wide = pa.table({"response_id": ["r1", "r2"], "item_pride": [4, None]})
+    >>> responses, items = split_items(wide)
+    >>> responses.column_names, items.to_pylist()
+    (['response_id'], [{'response_id': 'r1', 'item_id': 'pride', 'value': 4}])
+    """
     item_columns = [c for c in wide.column_names if c.startswith("item_")]
     responses = wide.drop_columns(item_columns)
     parts = []
