@@ -175,3 +175,22 @@ def test_row_with_too_many_fields(units_duckdb, tmp_path):
 def test_missing_file(units_duckdb, tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         import_file(units_duckdb, "units", tmp_path / "nope.csv")
+
+
+def test_cp1252_byte_after_a_utf8_looking_sample(duckdb_store, tmp_path):
+    # The encoding guess reads the first 64 KiB; a later cp1252 byte must still
+    # be decoded as cp1252, not rejected or garbled.
+    rows = [
+        f"r{i},2026-01-31,web,bot,commento {i:05d} " + "x" * 40 for i in range(2000)
+    ]
+    text = "response_id,submitted_at,channel,served_by,comment\n" + "\n".join(rows)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        f"{text}\n".encode() + "z1,2026-01-31,web,bot,Perché\n".encode("cp1252")
+    )
+    assert path.stat().st_size > 64 * 1024
+
+    report = import_file(duckdb_store, "customer-responses", path)
+
+    assert report.rows_written == 2001
+    assert _stored(duckdb_store)[-1] == "Perché"

@@ -163,23 +163,30 @@ def _stage_csv(con, path: Path, raw: str, workdir: Path) -> tuple[list[str], str
     delimiter = _delimiter(header_line)
     header = _header(readable, delimiter)
     _check_header(path, header)
-    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
-    quoted = str(readable).replace("'", "''")
-    sql = (
+    try:
+        _read_csv(con, readable, raw, delimiter, len(header))
+    except duckdb.InvalidInputException as exc:
+        if "unicode" not in str(exc).lower() or encoding != "utf-8":
+            raise _csv_error(path, exc) from None
+        # The sample was UTF-8 but a later byte is not: a cp1252 file after all.
+        log.info("%s is not UTF-8 throughout; reading it as cp1252", path)
+        readable = _transcode(path, "cp1252", workdir)
+        try:
+            _read_csv(con, readable, raw, delimiter, len(header))
+        except duckdb.InvalidInputException as exc:
+            raise _csv_error(path, exc) from None
+    return header, delimiter
+
+
+def _read_csv(con, path: Path, raw: str, delimiter: str, width: int) -> None:
+    """Stage every field as VARCHAR, named c0 … c{width-1}, in file order."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    quoted = str(path).replace("'", "''")
+    con.execute(
         f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM read_csv('{quoted}', "
         f"delim = '{delimiter}', quote = '\"', escape = '\"', header = true, "
         f"auto_detect = false, columns = {{{columns}}})"
     )
-    try:
-        con.execute(sql)
-    except duckdb.InvalidInputException as exc:
-        if "unicode" in str(exc).lower() and encoding == "utf-8":
-            log.info("%s is not UTF-8 throughout; reading it as cp1252", path)
-            quoted = str(_transcode(path, "cp1252", workdir)).replace("'", "''")
-            con.execute(sql.replace(str(readable).replace("'", "''"), quoted))
-        else:
-            raise _csv_error(path, exc) from None
-    return header, delimiter
 
 
 def _encoding(path: Path, sample: bytes) -> str:
