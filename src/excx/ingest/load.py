@@ -126,6 +126,11 @@ def import_file(
     ``imports`` table with the SHA-256 of the file bytes; the same bytes imported
     to the same target again are skipped.
 
+    Limitations: the checks against the store (known units, keys already
+    stored, the earlier import of the same bytes) run before the write
+    transaction, so two imports running at the same moment into one store can
+    both pass them; run imports one at a time.
+
     Examples
     --------
     >>> import excx, tempfile, pathlib
@@ -148,15 +153,15 @@ def import_file(
     if previous is not None:
         log.info("%s was already imported to %s on %s", path, target, previous)
         return ImportReport(
-            chosen.name,
-            str(path),
-            0,
-            0,
-            0,
-            True,
-            previous,
-            dry_run,
-            time.perf_counter() - started,
+            target=chosen.name,
+            path=str(path),
+            rows_read=0,
+            rows_written=0,
+            items_written=0,
+            skipped_as_already_imported=True,
+            already_imported_at=previous,
+            dry_run=dry_run,
+            elapsed_seconds=time.perf_counter() - started,
         )
 
     with _staging(store) as (con, workdir, prefix):
@@ -173,23 +178,17 @@ def import_file(
             )
         step()
     elapsed = time.perf_counter() - started
-    log.info(
-        "imported %d rows of %s into %s in %.2f s",
-        written[0],
-        path,
-        chosen.table,
-        elapsed,
-    )
+    log.info("imported %d rows of %s in %.2f s", written[0], path, elapsed)
     return ImportReport(
-        chosen.name,
-        str(path),
-        staged.rows,
-        written[0],
-        written[1],
-        False,
-        None,
-        dry_run,
-        elapsed,
+        target=chosen.name,
+        path=str(path),
+        rows_read=staged.rows,
+        rows_written=written[0],
+        items_written=written[1],
+        skipped_as_already_imported=False,
+        already_imported_at=None,
+        dry_run=dry_run,
+        elapsed_seconds=elapsed,
     )
 
 
