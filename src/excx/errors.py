@@ -19,6 +19,7 @@ __all__ = [
     "ExcxWarning",
     "SmallSampleWarning",
     "AggregationWarning",
+    "PreTrendWarning",
 ]
 
 
@@ -89,3 +90,7 @@ class SmallSampleWarning(ExcxWarning):
 
 class AggregationWarning(ExcxWarning):
     """Individual answers do not agree enough within units to justify unit means."""
+
+
+class PreTrendWarning(ExcxWarning):
+    """Treated and comparison units already drifted apart before an action began."""

@@ -18,6 +18,9 @@ __all__ = [
     "UNIT_KINDS",
     "AUDIENCES",
     "SURVEY_KINDS",
+    "ROLES",
+    "PHASES",
+    "ACTIVITY_STATUSES",
     "SCORE_RANGES",
     "Table",
     "TABLES",
@@ -37,6 +40,11 @@ UNIT_KINDS = (
 )
 AUDIENCES = ("employee", "customer")
 SURVEY_KINDS = ("engagement", "pulse", "transactional", "relationship")
+# Roles of the service's users (excx serve), widest first.
+ROLES = ("admin", "analyst", "manager", "viewer")
+# The six phases of the Employee Engagement Journey, in order, and activity states.
+PHASES = ("know", "tell", "activate", "reward", "listen", "measure")
+ACTIVITY_STATUSES = ("planned", "active", "done", "cancelled")
 
 # Inclusive ranges of every scored answer; items are on a 1-5 agreement scale.
 SCORE_RANGES: dict[str, tuple[int, int]] = {
@@ -176,6 +184,111 @@ TABLES: dict[str, Table] = {
             required=("survey_id", "audience", "kind"),
             allowed={"audience": AUDIENCES, "kind": SURVEY_KINDS},
         ),
+        # The Employee Engagement Journey programme (excx.journey).
+        Table(
+            "initiatives",
+            {
+                "initiative_id": _str,
+                "name": _str,
+                "owner": _str,
+                "starts_on": _date,
+                "ends_on": _date,
+                "created_at": _ts,
+            },
+            key=("initiative_id",),
+            required=("initiative_id", "name", "starts_on", "ends_on"),
+        ),
+        Table(
+            "activities",
+            {
+                "activity_id": _str,
+                "initiative_id": _str,
+                "phase": _str,
+                "name": _str,
+                "owner": _str,
+                "starts_on": _date,
+                "ends_on": _date,
+                "status": _str,
+                "evidence": _str,
+            },
+            key=("activity_id",),
+            required=(
+                "activity_id",
+                "initiative_id",
+                "phase",
+                "name",
+                "starts_on",
+                "ends_on",
+                "status",
+            ),
+            allowed={"phase": PHASES, "status": ACTIVITY_STATUSES},
+        ),
+        Table(
+            "activity_units",
+            {
+                "activity_id": _str,
+                "unit_id": _str,
+                "participants": dt.Int64(),
+                "eligible": dt.Int64(),
+            },
+            key=("activity_id", "unit_id"),
+            required=("activity_id", "unit_id"),
+        ),
+        Table(
+            "recognitions",
+            {
+                "recognition_id": _str,
+                "unit_id": _str,
+                "period": _date,
+                "kind": _str,
+                "activity_id": _str,
+                "note": _str,
+            },
+            key=("recognition_id",),
+            required=("recognition_id", "unit_id", "period", "kind"),
+        ),
+        # Actions taken on employee feedback (the Listen phase closes the loop).
+        Table(
+            "feedback_actions",
+            {
+                "action_id": _str,
+                "unit_id": _str,
+                "opened_on": _date,
+                "closed_on": _date,
+                "description": _str,
+            },
+            key=("action_id",),
+            required=("action_id", "unit_id", "opened_on", "description"),
+        ),
+        Table(
+            "maturity_answers",
+            {
+                "assessment_id": _str,
+                "item_id": _str,
+                "value": _int,
+                "answered_on": _date,
+            },
+            key=("assessment_id", "item_id"),
+            required=("assessment_id", "item_id", "value"),
+            ranges={"value": SCORE_RANGES["item"]},
+        ),
+        # Customer interaction logs (excx.channels): one row per contact event; the
+        # events of one customer_ref form a journey, and response_id links the
+        # survey answer the journey led to.
+        Table(
+            "interactions",
+            {
+                "customer_ref": _str,
+                "occurred_at": _ts,
+                "channel": _str,
+                "unit_id": _str,
+                "served_by": _str,
+                "response_id": _str,
+            },
+            key=("customer_ref", "occurred_at", "channel", "served_by"),
+            required=("customer_ref", "occurred_at", "channel", "served_by"),
+            allowed={"channel": CHANNELS, "served_by": SERVED_BY},
+        ),
         # One row per imported file: what makes re-importing the same file a no-op.
         Table(
             "imports",
@@ -189,6 +302,51 @@ TABLES: dict[str, Table] = {
             },
             key=("import_id",),
             required=("import_id", "target", "sha256", "rows", "imported_at"),
+        ),
+        # The service (excx serve): who may log in, with which role and scope.
+        Table(
+            "users",
+            {
+                "username": _str,
+                "password_hash": _str,
+                "role": _str,
+                "unit_id": _str,
+                "created_at": _ts,
+            },
+            key=("username",),
+            required=("username", "password_hash", "role", "created_at"),
+            allowed={"role": ROLES},
+        ),
+        # Server-side sessions: only a hash of the cookie's random id is stored.
+        Table(
+            "sessions",
+            {
+                "session_hash": _str,
+                "username": _str,
+                "created_at": _ts,
+                "expires_at": _ts,
+            },
+            key=("session_hash",),
+            required=("session_hash", "username", "created_at", "expires_at"),
+        ),
+        # Single-use pulse tokens: a hash, the survey and unit; never the invitee.
+        Table(
+            "survey_tokens",
+            {
+                "token_hash": _str,
+                "survey_id": _str,
+                "unit_id": _str,
+                "used": dt.Boolean(),
+            },
+            key=("token_hash",),
+            required=("token_hash", "survey_id", "unit_id", "used"),
+        ),
+        # Customer interactions already answered: what refuses a replayed link.
+        Table(
+            "survey_interactions",
+            {"interaction_id": _str, "survey_id": _str},
+            key=("interaction_id",),
+            required=("interaction_id", "survey_id"),
         ),
     ]
 }

@@ -1,0 +1,36 @@
+"""The Employee Engagement Journey: programme, phase KPIs, effects of actions.
+
+The six phases (Know, Tell, Activate, Reward, Listen, Measure) are run as
+initiatives whose activities belong to a phase and involve units
+(:mod:`excx.journey.programme`); :mod:`excx.journey.phases` reads each phase's KPIs
+from the data; :mod:`excx.journey.did` asks whether an activity moved eNPS or NPS;
+:mod:`excx.journey.maturity` scores the prerequisites.
+
+>>> from excx.journey import PHASES
+>>> PHASES[0], PHASES[-1]
+('know', 'measure')
+"""
+
+from __future__ import annotations
+
+from excx.journey.programme import (
+    activities,
+    activity,
+    add_action,
+    add_activity,
+    add_initiative,
+    initiatives,
+    recognise,
+)
+from excx.schema import PHASES
+
+__all__ = [
+    "PHASES",
+    "add_initiative",
+    "add_activity",
+    "recognise",
+    "add_action",
+    "initiatives",
+    "activities",
+    "activity",
+]
