@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 
 import excx
-from excx.errors import ExcxError
+from excx.errors import ExcxError, ExcxWarning
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()
@@ -38,7 +39,14 @@ def known_errors(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ExcxWarning)
+                result = command(*args, **kwargs)
+            for warning in caught:
+                if issubclass(warning.category, ExcxWarning):
+                    name = warning.category.__name__
+                    err_console.print(f"[yellow]{name}[/]: {warning.message}")
+            return result
         except ExcxError as exc:
             err_console.print(f"[bold red]{type(exc).__name__}[/]: {exc}", highlight=False)
             raise typer.Exit(1) from None
@@ -219,15 +227,17 @@ def demo(
 ) -> None:
     """Generate a synthetic bank, import its files, print KPIs, write a report.
 
-    Without --store (or EXCX_STORE) the store is DATA/excx.duckdb.
+    The files go through the same import path as a user's; the store is the usual
+    one (excx.duckdb here unless --store or EXCX_STORE says otherwise), so
+    `excx metrics` and `excx link` work on the demo data afterwards.
     """
+    import pandas as pd
     from rich.table import Table
 
     from excx.report.demo import run_demo
 
     data.mkdir(parents=True, exist_ok=True)
-    url = store or f"duckdb://{data / 'excx.duckdb'}"
-    with excx.connect(url) as opened:
+    with excx.connect(store) as opened:
         run = run_demo(
             opened, out=out, data=data, size=size.value, seed=seed,
             on_step=lambda text: err_console.print(f"[dim]{text}…[/]"),
@@ -256,6 +266,15 @@ def demo(
             row.scale,
         )
     console.print(table)
+    estimates = run.linkage.estimates.set_index(["model", "term"])
+    corrected = ("fixed_effects_corrected", "enps_lag1")
+    if corrected in estimates.index and pd.notna(estimates.loc[corrected, "estimate"]):
+        row = estimates.loc[corrected]
+        console.print(
+            f"lagged effect of eNPS on NPS, corrected for sampling error: "
+            f"{row['estimate']:.3f} ({row['ci_low']:.3f} to {row['ci_high']:.3f}) "
+            f"NPS points per eNPS point"
+        )
     console.print(
         f"true lagged effect built in: {run.truth.enps_to_nps:.3f} NPS points per "
         "eNPS point"

@@ -121,6 +121,8 @@ def link(
     if frame.empty:
         return LinkageReport(_empty(), {}, reliability, frame, clock.seconds)
 
+    panel_all = frame
+    frame = _without_single_answers(frame)
     results: dict[str, LinkageResult] = {}
     options = {"lag": lag, "controls": tuple(controls)}
     with clock("models"):
@@ -136,10 +138,10 @@ def link(
             lambda: fixed_effects_corrected(frame, level=level, **options),
         )
         results["multilevel"] = _attempt(
-            "multilevel", lambda: multilevel(frame, y="nps", x="enps")
+            "multilevel", lambda: multilevel(panel_all, y="nps", x="enps")
         )
     with clock("bootstrap"):
-        correlations = _unit_correlation(frame, reliability, level, n_boot, seed)
+        correlations = _unit_correlation(panel_all, reliability, level, n_boot, seed)
         results["chain_indirect"] = _attempt(
             "chain_indirect",
             lambda: chain(
@@ -160,7 +162,7 @@ def link(
     log.info(
         "linkage: %s", ", ".join(f"{k} {v:.2f} s" for k, v in clock.seconds.items())
     )
-    return LinkageReport(estimates, results, reliability, frame, clock.seconds)
+    return LinkageReport(estimates, results, reliability, panel_all, clock.seconds)
 
 
 class _Clock:
@@ -181,6 +183,25 @@ class _Clock:
                 clock.seconds[step] = clock.seconds.get(step, 0.0) + spent
 
         return _Step()
+
+
+def _without_single_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Null the EX side of unit-periods with a single employee answer.
+
+    One answer says nothing about its own sampling variance, which the
+    corrected models need; the same cells are left out of every model so that
+    the naive and corrected estimates rest on the same sample.
+    """
+    single = frame["enps_n"].fillna(0) < 2
+    if single.any():
+        log.info(
+            "linkage: %d unit-period(s) with < 2 employee answers left out",
+            single.sum(),
+        )
+    return frame.assign(
+        enps=frame["enps"].mask(single),
+        enps_var=frame["enps_var"].mask(single),
+    )
 
 
 def _attempt(model: str, fit: Callable[[], LinkageResult]) -> LinkageResult:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from excx.ingest import ImportReport, import_file
+from excx.linkage.link import LinkageReport, link
 from excx.report.data import collect
 from excx.report.html import write_report
 from excx.store import Store
@@ -50,6 +51,7 @@ class DemoRun:
     summary: pd.DataFrame
     report: Path
     truth: Truth
+    linkage: LinkageReport
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -118,8 +120,12 @@ def run_demo(
 
     step(f"computing the figures and writing the report to {out}")
     figures = collect(store)
-    report = write_report(store, out, data=figures)
+    step("estimating the link from eNPS to NPS and revenue")
+    linkage = link(store)
+    report = write_report(store, out, data=figures, linkage=linkage)
     seconds["report"] = time.perf_counter() - started - sum(seconds.values())
     seconds["total"] = time.perf_counter() - started
     log.info("demo finished in %.1f s", seconds["total"])
-    return DemoRun(files, imports, figures.summary, report, company.truth, seconds)
+    return DemoRun(
+        files, imports, figures.summary, report, company.truth, linkage, seconds
+    )

@@ -12,8 +12,10 @@ from string import Template
 
 import pandas as pd
 
+from excx.linkage.link import LinkageReport
 from excx.report.charts import channel_chart, trend_chart
 from excx.report.data import KPIS, ReportData, collect
+from excx.report.linkage import write_linkage_page
 from excx.store import Store
 
 __all__ = ["write_report", "render", "VENDOR_FILES"]
@@ -39,6 +41,10 @@ _FORMATS = {
     "engagement": "{:.1f}",
 }
 _UNIT_COLUMNS = ("unit_id", "name", "region", "kind")
+_LINKAGE_LINK = (
+    '<p><a href="linkage.html">Linkage: does employee experience move customer '
+    "experience? →</a></p>"
+)
 
 
 def write_report(
@@ -48,6 +54,7 @@ def write_report(
     title: str = "Employee and customer experience",
     level: float = 0.95,
     data: ReportData | None = None,
+    linkage: LinkageReport | None = None,
 ) -> Path:
     """Write ``out/index.html`` and the Vega scripts it needs into ``out/vendor/``.
 
@@ -64,6 +71,9 @@ def write_report(
     data
         Figures already computed with :func:`excx.report.collect` (then `level`
         is theirs); None computes them.
+    linkage
+        The result of :func:`excx.linkage.link.link` on the same store; when
+        given, ``out/linkage.html`` is written too and the main page links to it.
 
     Returns
     -------
@@ -88,13 +98,18 @@ def write_report(
     (out / "vendor").mkdir(parents=True, exist_ok=True)
     for name in VENDOR_FILES:
         shutil.copy2(VENDOR / name, out / "vendor" / name)
+    if linkage is not None:
+        write_linkage_page(store, linkage, out, level=data.level)
     page = out / "index.html"
-    page.write_text(render(data, title=title, source=store.backend), encoding="utf-8")
+    html = render(data, title=title, source=store.backend, linked=linkage is not None)
+    page.write_text(html, encoding="utf-8")
     log.info("wrote report %s", page)
     return page
 
 
-def render(data: ReportData, *, title: str, source: str = "") -> str:
+def render(
+    data: ReportData, *, title: str, source: str = "", linked: bool = False
+) -> str:
     """The HTML page of `data` (see :func:`write_report`).
 
     Examples
@@ -120,6 +135,7 @@ def render(data: ReportData, *, title: str, source: str = "") -> str:
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(title),
         meta=escape(meta),
+        linkage_link=_LINKAGE_LINK if linked else "",
         kpi_cards=_kpi_cards(data.summary, data.level),
         level_text=f"{data.level:.0%}",
         trend_divs=_divs(k for k in specs if k.startswith("trend-")),
