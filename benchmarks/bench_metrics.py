@@ -13,7 +13,7 @@ in its own process so that peak RSS is measured per method:
   (loading is not timed); on ``--pandas-rows`` rows when fewer than N, the time
   then scaled linearly to N (stated in the output).
 
-    python benchmarks/bench_metrics.py --rows 20000000
+    python benchmarks/bench_metrics.py --rows 20000000 [--data /tmp/bench.duckdb]
 
 Targets: excx ≤ 1.2 × DuckDB SQL, ≤ 0.25 × pandas, excx peak RSS < 0.5 GB.
 """
@@ -153,18 +153,22 @@ def main() -> None:
     parser.add_argument("--pandas-rows", type=int, default=20_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--worker", choices=["excx", "sql", "pandas"])
-    parser.add_argument("--path", type=Path)
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--data", type=Path, help="Keep the generated store here; reuse it if present."
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.path, args.repeat, args.pandas_rows)
         return
 
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.duckdb"
-        started = time.perf_counter()
-        generate(path, args.rows)
-        elapsed = time.perf_counter() - started
-        print(f"generated {args.rows:,} responses in {elapsed:.1f} s")
+        path = args.data or Path(folder) / "bench.duckdb"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, args.rows)
+            elapsed = time.perf_counter() - started
+            print(f"generated {args.rows:,} responses in {elapsed:.1f} s")
         results = {}
         for method in ("excx", "sql", "pandas"):
             command = [

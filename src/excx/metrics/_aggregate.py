@@ -57,7 +57,7 @@ def group_statistics(
         table = table.set_column(
             index, "period", pc.cast(table.column("period"), pa.string())
         )
-    return table.to_pandas()
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def select_groups(

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from excx.errors import InputError, PrivacyError
 from excx.metrics import intervals
@@ -40,6 +39,7 @@ COMPARE_COLUMNS = [
     "test",
 ]
 _TESTS = {"nps": ("adjusted-wald", "wald"), "proportion": ("z",), "mean": ("welch",)}
+# scipy is imported inside the test functions: `import excx.metrics` stays light.
 
 
 def compare(
@@ -156,6 +156,8 @@ def _value(definition: Kpi, cells: pd.Series) -> float:
 
 
 def _nps_test(definition, a, b, *, method, level):
+    from scipy import stats
+
     centres, variances = [], []
     for group in (a, b):
         centre, variance = intervals.nps_variance(
@@ -175,6 +177,8 @@ def _nps_test(definition, a, b, *, method, level):
 
 
 def _proportion_test(definition, a, b, *, method, level):
+    from scipy import stats
+
     n_a, n_b = float(a["n"]), float(b["n"])
     x_a, x_b = float(a["successes"]), float(b["successes"])
     p_a, p_b = x_a / n_a, x_b / n_b
@@ -198,6 +202,8 @@ def _proportion_test(definition, a, b, *, method, level):
 
 
 def _mean_test(definition, a, b, *, method, level):
+    from scipy import stats
+
     frame = pd.DataFrame([a, b])
     means, sds = mean_and_sd(frame)
     n = frame["n"].to_numpy(dtype=float)
