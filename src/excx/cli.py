@@ -19,7 +19,13 @@ from rich.console import Console
 import excx
 from excx.errors import ExcxError, ExcxWarning
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Measure how employee experience drives customer experience. Every "
+    "command takes --store URL (or EXCX_STORE); the default store is "
+    "excx.duckdb in the working directory.",
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -359,3 +365,66 @@ def link(
         console.print(f"[bold]{row.model}[/]: no estimate: {row.reason}")
     for reading in report.readings():
         console.print(f"• {reading}")
+
+
+@app.command()
+@known_errors
+def serve(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="Development: accept the built-in secret."),
+    ] = False,
+) -> None:
+    """Run the API and survey pages (settings from the environment or .env)."""
+    import uvicorn
+
+    from excx.api import create_app, load_settings
+
+    settings = load_settings(store=store, dev=dev)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if settings.dev:
+        err_console.print("[yellow]development mode: not for real answers[/]")
+    # uvicorn's own access log would write survey tokens; excx logs each request.
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+
+
+user_app = typer.Typer(no_args_is_help=True, help="Users of excx serve.")
+app.add_typer(user_app, name="user")
+
+
+class UserRole(str, Enum):
+    admin = "admin"
+    analyst = "analyst"
+    manager = "manager"
+    viewer = "viewer"
+
+
+@user_app.command("add")
+@known_errors
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[UserRole, typer.Option(help="What the user may see and do.")],
+    unit: Annotated[
+        str | None, typer.Option(help="A manager's unit: the top of their subtree.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Create a user (e.g. the first admin); the password is prompted for."""
+    import sys
+
+    from excx.api.users import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with excx.connect(store) as opened:
+        opened.init()
+        add_user(opened, username, password, role=role.value, unit_id=unit)
+    console.print(f"user {username} added with role {role.value}")
