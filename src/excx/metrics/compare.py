@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from excx.errors import InputError, PrivacyError
-from excx.metrics import intervals
+from excx.metrics import intervals, kpis
 from excx.metrics._aggregate import check_options, check_where, group_statistics
 from excx.metrics.compute import mean_and_sd
-from excx.metrics.kpis import Kpi, kpi
+from excx.metrics.kpis import Kpi
 from excx.privacy import PrivacyRule
 from excx.store import Store
 
@@ -44,7 +44,7 @@ _TESTS = {"nps": ("adjusted-wald", "wald"), "proportion": ("z",), "mean": ("welc
 
 def compare(
     store: Store,
-    kpi_name: str,
+    kpi: str,
     *,
     a: Mapping[str, object],
     b: Mapping[str, object],
@@ -59,7 +59,7 @@ def compare(
     ----------
     store
         The open store.
-    kpi_name
+    kpi
         ``nps``, ``enps``, ``csat``, ``ces`` or ``engagement``.
     a, b
         Filters selecting each group, with the keys and values of ``where`` in
@@ -85,7 +85,8 @@ def compare(
     ------
     PrivacyError
         For an employee KPI, when a group has fewer respondents than the rule's
-        minimum.
+        minimum. Only that minimum is checked: complementary suppression across
+        calls (a group computed by subtraction) is not.
 
     Notes
     -----
@@ -95,7 +96,7 @@ def compare(
     test with the pooled share, Wald interval with unpooled variances. CES and
     engagement: Welch's t test and interval (Welch–Satterthwaite df).
     """
-    definition = kpi(kpi_name)
+    definition = kpis.kpi(kpi)
     method = test or _TESTS[definition.kind][0]
     if method not in _TESTS[definition.kind]:
         raise InputError(

@@ -20,7 +20,7 @@ import pandas as pd
 
 from excx import privacy
 from excx.errors import SmallSampleWarning
-from excx.metrics import intervals
+from excx.metrics import intervals, kpis
 from excx.metrics._aggregate import (
     check_by,
     check_method,
@@ -30,7 +30,7 @@ from excx.metrics._aggregate import (
     select_groups,
 )
 from excx.metrics._rows import units_frame
-from excx.metrics.kpis import Kpi, kpi
+from excx.metrics.kpis import Kpi
 from excx.privacy import PrivacyRule
 from excx.store import Store
 
@@ -43,7 +43,7 @@ OUTPUT_COLUMNS = ["kpi", "n", "value", "ci_low", "ci_high", "suppressed"]
 
 def compute(
     store: Store,
-    kpi_name: str,
+    kpi: str,
     *,
     by: Sequence[str] = (),
     period: str = "month",
@@ -61,7 +61,7 @@ def compute(
     ----------
     store
         The open store.
-    kpi_name
+    kpi
         ``nps``, ``enps``, ``csat``, ``ces`` or ``engagement``.
     by
         Grouping columns, any of ``unit_id``, ``region`` (the region of the unit),
@@ -109,6 +109,12 @@ def compute(
     ``excx.privacy.gate``: suppressed groups have ``suppressed`` True and null
     value and limits; they are never dropped.
 
+    Limitations: `where` entries on columns outside `by` restrict the answers
+    before the gate, which then protects the groups within that scope only; a
+    reader comparing filtered and unfiltered calls can still subtract. The
+    interval of a group of one answer is undefined (NaN, with a
+    :class:`~excx.errors.SmallSampleWarning`).
+
     Examples
     --------
     >>> import excx
@@ -117,7 +123,7 @@ def compute(
     >>> compute(store, "csat", by=("channel",)).empty
     True
     """
-    definition = kpi(kpi_name)
+    definition = kpis.kpi(kpi)
     by = check_by(definition, by, rollup=rollup)
     method = check_method(definition, ci)
     check_options(period, level)
@@ -146,8 +152,9 @@ def compute(
     if definition.name == "engagement":
         from excx.metrics.reliability import cronbach_alpha
 
+        min_n = (rule or PrivacyRule()).min_n
         frame.attrs["cronbach_alpha"] = cronbach_alpha(
-            store, where=where, period=period
+            store, where=where, period=period, min_respondents=min_n
         )
     log.info(
         "computed %s over %d group(s) in %.2f s",
