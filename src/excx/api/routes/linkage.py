@@ -33,7 +33,7 @@ def linkage(
     store: StoreDep,
     period: str = "month",
     lag: Annotated[int, Query(ge=1, le=12)] = 1,
-    boot: Annotated[int, Query(ge=0, le=5000)] = 2000,
+    boot: Annotated[int, Query(ge=50, le=5000)] = 2000,
     seed: int = 0,
     level: Annotated[float, Query(gt=0, lt=1)] = 0.95,
 ) -> dict:
