@@ -428,3 +428,10 @@ def user_add(
         opened.init()
         add_user(opened, username, password, role=role.value, unit_id=unit)
     console.print(f"user {username} added with role {role.value}")
+
+
+# Sub-apps defined beside their library; they import StoreOption and known_errors
+# from this module, so they are registered last.
+from excx.journey.commands import journey_app  # noqa: E402
+
+app.add_typer(journey_app, name="journey")

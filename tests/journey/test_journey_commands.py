@@ -1,0 +1,58 @@
+"""``excx journey …`` commands through Typer's runner."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from typer.testing import CliRunner
+
+import excx
+from excx.cli import app
+
+runner = CliRunner()
+
+
+def _run(url, *args):
+    return runner.invoke(app, [*args, "--store", url])
+
+
+def test_programme_commands(store_url):
+    with excx.connect(store_url) as opened:
+        opened.init()
+        opened.write(
+            {
+                "units": pa.table(
+                    {"unit_id": ["b1", "b2"], "name": ["B1", "B2"],
+                     "kind": ["branch", "branch"]}
+                )
+            }
+        )
+    made = _run(store_url, "journey", "add-initiative", "New CRM", "--starts-on",
+                "2025-01-01", "--ends-on", "2025-12-31", "--id", "crm")
+    assert made.exit_code == 0, made.output
+    made = _run(store_url, "journey", "add-activity", "crm", "--phase", "tell",
+                "--name", "Roadshow", "--starts-on", "2025-02-01", "--ends-on",
+                "2025-02-28", "--unit", "b1", "--unit", "b2", "--id", "show")
+    assert made.exit_code == 0, made.output
+    refused = _run(store_url, "journey", "add-activity", "crm", "--phase", "tell",
+                   "--name", "No units", "--starts-on", "2025-02-01", "--ends-on",
+                   "2025-02-28")
+    assert refused.exit_code == 1
+    assert "InputError" in refused.output and "has no units" in refused.output
+    assert _run(store_url, "journey", "recognise", "b1", "--period", "2025-03-03",
+                "--kind", "award").exit_code == 0
+    listed = _run(store_url, "journey", "list")
+    assert listed.exit_code == 0
+    assert "Roadshow" in listed.output and "b1,b2" in listed.output
+    with excx.connect(store_url) as opened:
+        assert opened.count("activities") == 1
+        assert opened.count("recognitions") == 1
+
+
+def test_maturity_command(tmp_path):
+    answers = tmp_path / "answers.csv"
+    answers.write_text("item_id,value\nbudget_1,1\nbudget_2,1\ndata_1,5\n")
+    shown = runner.invoke(app, ["journey", "maturity", str(answers)])
+    assert shown.exit_code == 0, shown.output
+    assert "First: Budget" in shown.output
+    bad = runner.invoke(app, ["journey", "maturity", "--answer", "budget_1=9"])
+    assert bad.exit_code == 1 and "accepted: whole numbers 1..5" in bad.output
