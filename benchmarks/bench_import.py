@@ -6,7 +6,10 @@ format, each in its own process so that peak RSS is measured per format.
 
     python benchmarks/bench_import.py 2000000
 
-Targets: at least 1M rows/s from Parquet and 300k rows/s from CSV.
+Targets: at least 1M rows/s from Parquet and 300k rows/s from CSV. The peer in the
+same run is a hand-written DuckDB ``INSERT … SELECT`` of the same file into the same
+tables with no validation at all (``read_parquet`` / ``read_csv``, items unpivoted):
+the ratio says what validation and atomicity cost over the bare write.
 """
 
 from __future__ import annotations
@@ -76,15 +79,48 @@ def run_one(folder: Path, kind: str) -> dict:
     }
 
 
+def run_peer(folder: Path, kind: str) -> dict:
+    """The same rows written by hand-written DuckDB SQL, nothing validated."""
+    import excx
+
+    path = folder / f"responses.{kind}"
+    store = excx.connect(f"duckdb://{folder / f'peer_{kind}.duckdb'}")
+    store.init()
+    con = store.raw
+    reader = f"read_{kind}('{path}')"
+    columns = "response_id, submitted_at, channel, served_by, unit_id, nps, csat, ces"
+    started = time.perf_counter()
+    con.begin()
+    con.execute(
+        f"INSERT INTO customer_responses ({columns}) SELECT {columns} FROM {reader}"
+    )
+    con.execute(
+        "INSERT INTO customer_items SELECT response_id, substr(item_column, 6), value "
+        f"FROM (SELECT response_id, item_courtesy, item_speed FROM {reader}) "
+        "UNPIVOT (value FOR item_column IN (item_courtesy, item_speed))"
+    )
+    con.commit()
+    elapsed = time.perf_counter() - started
+    rows = store.count("customer_responses")
+    store.close()
+    return {"format": kind, "rows": rows, "seconds": round(elapsed, 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows", type=int, nargs="?", default=2_000_000)
     parser.add_argument(
         "--one", nargs=2, metavar=("FOLDER", "FORMAT"), help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--peer", nargs=2, metavar=("FOLDER", "FORMAT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(Path(args.one[0]), args.one[1])))
+        return
+    if args.peer:
+        print(json.dumps(run_peer(Path(args.peer[0]), args.peer[1])))
         return
 
     with tempfile.TemporaryDirectory(prefix="excx-bench-") as folder:
@@ -93,13 +129,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(f"generated {args.rows:,} responses in {seconds:.1f} s")
         for kind, target in (("parquet", 1_000_000), ("csv", 300_000)):
-            out = subprocess.run(
-                [sys.executable, __file__, "--one", folder, kind],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            figures = json.loads(out.strip().splitlines()[-1])
+            figures = _child("--one", folder, kind)
+            peer = _child("--peer", folder, kind)
             verdict = "meets" if figures["rows_per_s"] >= target else "misses"
             print(
                 f"{kind:8s} {figures['rows']:>10,} rows + {figures['items']:,} items "
@@ -107,6 +138,22 @@ def main() -> None:
                 f"({verdict} {target:,}); file {figures['file_mb']} MB, "
                 f"peak RSS {figures['peak_rss_mb']} MB"
             )
+            print(
+                f"{'':8s} peer (DuckDB INSERT … SELECT, no validation) "
+                f"{peer['seconds']:.2f} s; excx / peer = "
+                f"{figures['seconds'] / peer['seconds']:.2f}×"
+            )
+
+
+def _child(flag: str, folder: str, kind: str) -> dict:
+    """Run one measurement in a fresh process (so peak RSS is its own)."""
+    out = subprocess.run(
+        [sys.executable, __file__, flag, folder, kind],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
