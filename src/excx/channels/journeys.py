@@ -1,0 +1,172 @@
+"""Customer journeys from interaction logs: paths, their NPS, unit attribution.
+
+A journey is the events of one ``customer_ref`` in time order; its path is the
+sequence of ``channel:served_by`` steps; its survey answer is the customer
+response the log links (``response_id``). Every step, path and sum is computed in
+the store's engine; only one row per path or unit reaches pandas. NPS values come
+from the one definition in :mod:`excx.metrics` (its sufficient statistics and
+interval functions).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from excx.metrics.compute import estimate
+from excx.metrics.intervals import nps_interval
+from excx.metrics.kpis import KPIS, statistics
+from excx.store import Store
+
+__all__ = ["journeys", "journey_responses", "common_paths", "attributed_nps"]
+
+PATH_SEPARATOR = " > "
+
+
+def journeys(store: Store) -> ir.Table:
+    """One row per customer_ref, as an Ibis expression (nothing runs yet).
+
+    Columns: ``customer_ref, steps, path, bot_steps, human_steps, handoff``
+    (a bot step directly followed by a human step), ``human_only`` (every step
+    served by a person), ``response_id`` (the linked answer, if any),
+    ``started_at``, ``ended_at``.
+    """
+    events = store.table("interactions")
+    order = [events.occurred_at, events.channel, events.served_by]
+    window = ibis.window(group_by=events.customer_ref, order_by=order)
+    events = events.mutate(
+        previous=events.served_by.lag().over(window),
+        step=events.channel.concat(":", events.served_by),
+    )
+    handoff = ((events.previous == "bot") & (events.served_by == "human")).fill_null(
+        False
+    )
+    return events.group_by("customer_ref").aggregate(
+        steps=events.count(),
+        path=events.step.group_concat(PATH_SEPARATOR, order_by=order),
+        bot_steps=events.count(where=events.served_by == "bot"),
+        human_steps=events.count(where=events.served_by == "human"),
+        handoff=handoff.cast("int8").max() == 1,
+        response_id=events.response_id.max(),
+        started_at=events.occurred_at.min(),
+        ended_at=events.occurred_at.max(),
+    ).mutate(human_only=lambda t: t.human_steps == t.steps)
+
+
+def journey_responses(store: Store) -> ir.Table:
+    """Journeys joined to their customer response (``nps`` and its unit)."""
+    paths = journeys(store)
+    paths = paths.filter(paths.response_id.notnull())
+    answers = store.table("customer_responses").select(
+        "response_id", "nps", "submitted_at", answer_unit="unit_id"
+    )
+    return paths.join(answers, "response_id")
+
+
+def common_paths(
+    store: Store, *, top: int = 10, level: float = 0.95
+) -> pd.DataFrame:
+    """The most frequent journey paths and the NPS of each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per path, most journeys first: ``path, journeys, handoff,
+        human_only, n`` (answers with an NPS), ``value`` (NPS), ``ci_low,
+        ci_high`` (adjusted Wald, as :func:`excx.metrics.nps`).
+
+    Notes
+    -----
+    NPS = 100 × (promoters − detractors) / n over the path's answered journeys.
+
+    Examples
+    --------
+    >>> import excx
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> common_paths(store).empty
+    True
+    """
+    paths = journeys(store)
+    counted = paths.group_by("path").aggregate(
+        journeys=paths.count(),
+        handoff=paths.handoff.cast("int8").max() == 1,
+        human_only=paths.human_only.cast("int8").min() == 1,
+    )
+    counted = counted.order_by([ibis.desc("journeys"), "path"]).limit(top)
+    rows = journey_responses(store)
+    rows = rows.filter(rows.nps.notnull())
+    scores = rows.group_by("path").aggregate(**statistics(KPIS["nps"], rows.nps))
+    joined = counted.left_join(scores, "path").select(
+        counted, scores.n, scores.promoters, scores.detractors
+    )
+    frame = store.to_pyarrow(joined).to_pandas()
+    frame[["n", "promoters", "detractors"]] = (
+        frame[["n", "promoters", "detractors"]].fillna(0).astype("int64")
+    )
+    value, low, high = estimate(KPIS["nps"], frame, method="adjusted-wald", level=level)
+    frame = frame.assign(value=value, ci_low=low, ci_high=high)
+    frame = frame.sort_values(["journeys", "path"], ascending=[False, True])
+    columns = ["path", "journeys", "handoff", "human_only", "n", "value"]
+    return frame[[*columns, "ci_low", "ci_high"]].reset_index(drop=True)
+
+
+def attributed_nps(store: Store, *, level: float = 0.95) -> pd.DataFrame:
+    """NPS per unit, each answer shared among the units that served its journey.
+
+    A journey's answer counts for unit u with weight ``w = steps at u / steps
+    of the journey with a unit`` (digital steps without a unit are left out of
+    the denominator), so every answered journey with a serving unit adds 1 in
+    total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit_id, n`` (sum of weights), ``n_effective``, ``value`` (weighted
+        NPS), ``ci_low, ci_high``.
+
+    Notes
+    -----
+    ``value = 100 × Σ w (promoter − detractor) / Σ w``. The interval is the Wald
+    NPS interval with Kish's effective sample size ``(Σ w)² / Σ w²`` in place of
+    n (the shares are kept, the counts rescaled).
+    """
+    events = store.table("interactions")
+    served = events.filter(events.unit_id.notnull())
+    per_unit = served.group_by(["customer_ref", "unit_id"]).aggregate(
+        unit_steps=served.count()
+    )
+    per_journey = served.group_by("customer_ref").aggregate(unit_total=served.count())
+    shares = per_unit.join(per_journey, "customer_ref").mutate(
+        weight=lambda t: t.unit_steps.cast("float64") / t.unit_total
+    )
+    answered = journey_responses(store)
+    answered = answered.filter(answered.nps.notnull()).select("customer_ref", "nps")
+    rows = shares.join(answered, "customer_ref")
+    promoter = (rows.nps >= 9).cast("float64")
+    detractor = (rows.nps <= 6).cast("float64")
+    cells = rows.group_by("unit_id").aggregate(
+        n=rows.weight.sum(),
+        weight_sq=(rows.weight * rows.weight).sum(),
+        promoters=(rows.weight * promoter).sum(),
+        detractors=(rows.weight * detractor).sum(),
+    )
+    frame = store.to_pyarrow(cells).to_pandas().sort_values("unit_id")
+    frame = frame.reset_index(drop=True)
+    n = frame["n"].to_numpy(dtype=float)
+    effective = n**2 / frame["weight_sq"].to_numpy(dtype=float)
+    share_p = frame["promoters"].to_numpy(dtype=float) / n
+    share_d = frame["detractors"].to_numpy(dtype=float) / n
+    low, high = nps_interval(
+        effective, share_p * effective, share_d * effective, level=level, adjusted=False
+    )
+    return pd.DataFrame(
+        {
+            "unit_id": frame["unit_id"].to_numpy(),
+            "n": n,
+            "n_effective": effective,
+            "value": 100 * (share_p - share_d),
+            "ci_low": low,
+            "ci_high": high,
+        }
+    )
