@@ -38,6 +38,8 @@ class Api:
 
     client: TestClient
     store: excx.Store
+    url: str
+    password: str = PASSWORD
     logins: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def login(self, username: str) -> dict[str, str]:
@@ -58,6 +60,15 @@ class Api:
     def as_role(self, role: str) -> dict[str, str]:
         return self.login(ROLE_USER[role])
 
+    def counts(self, *names: str) -> dict[str, int]:
+        """Row counts of canonical tables: what "nothing stored" is checked
+        against."""
+        return {name: self.store.count(name) for name in names}
+
+    def settings(self, **options) -> Settings:
+        """Settings of another app over the same store."""
+        return _settings(self.url, **options)
+
 
 def _settings(url: str, **options) -> Settings:
     return Settings(store=url, secret_key=SECRET, **options)
@@ -66,6 +77,20 @@ def _settings(url: str, **options) -> Settings:
 def _add_users(store: excx.Store) -> None:
     for name, (role, unit) in USERS.items():
         add_user(store, name, PASSWORD, role=role, unit_id=unit)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_hashes():
+    """Cheap argon2 parameters: the tests check behaviour, not hashing cost."""
+    from argon2 import PasswordHasher
+
+    from excx.api import security
+
+    saved = security._hasher, security._DUMMY_HASH
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    security._DUMMY_HASH = security._hasher.hash("excx-no-such-user")
+    yield
+    security._hasher, security._DUMMY_HASH = saved
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +136,7 @@ def bank(bank_url):
     """The app over the bank; read-only tests only."""
     app = create_app(_settings(bank_url))
     with TestClient(app) as client, excx.connect(bank_url) as store:
-        yield Api(client, store)
+        yield Api(client, store, bank_url)
 
 
 @pytest.fixture
@@ -121,9 +146,4 @@ def fresh(store, store_url, company):
     _add_users(store)
     app = create_app(_settings(store_url))
     with TestClient(app) as client:
-        yield Api(client, store)
-
-
-def counts(store: excx.Store, *names: str) -> dict[str, int]:
-    """Row counts of canonical tables: what "nothing stored" is checked against."""
-    return {name: store.count(name) for name in names}
+        yield Api(client, store, store_url)
