@@ -11,6 +11,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 
+import ibis
 import numpy as np
 import pandas as pd
 from linearmodels.iv.absorbing import AbsorbingLS
@@ -183,7 +184,7 @@ def _handoff_cells(store: Store, period: str) -> pd.DataFrame:
     rows = rows.mutate(
         unit_id=rows.answer_unit,
         period=rows.submitted_at.truncate(PERIODS[period]).cast("date"),
-        handoff=rows.handoff.cast("int8"),
+        handoff=ibis.ifelse(rows.handoff, 1, 0),
     )
     reductions = statistics(KPIS["nps"], rows.nps)
     grouped = rows.group_by(["unit_id", "period", "handoff"]).aggregate(**reductions)

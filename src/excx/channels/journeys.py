@@ -16,7 +16,7 @@ import pandas as pd
 
 from excx.metrics.compute import estimate
 from excx.metrics.intervals import nps_interval
-from excx.metrics.kpis import KPIS, statistics
+from excx.metrics.kpis import DETRACTOR_MAX, KPIS, PROMOTER_MIN, statistics
 from excx.store import Store
 
 __all__ = ["journeys", "journey_responses", "common_paths", "attributed_nps"]
@@ -47,7 +47,7 @@ def journeys(store: Store) -> ir.Table:
         path=events.step.group_concat(PATH_SEPARATOR, order_by=order),
         bot_steps=events.count(where=events.served_by == "bot"),
         human_steps=events.count(where=events.served_by == "human"),
-        handoff=handoff.cast("int8").max() == 1,
+        handoff=handoff.any(),
         response_id=events.response_id.max(),
         started_at=events.occurred_at.min(),
         ended_at=events.occurred_at.max(),
@@ -90,8 +90,8 @@ def common_paths(
     paths = journeys(store)
     counted = paths.group_by("path").aggregate(
         journeys=paths.count(),
-        handoff=paths.handoff.cast("int8").max() == 1,
-        human_only=paths.human_only.cast("int8").min() == 1,
+        handoff=paths.handoff.any(),
+        human_only=paths.human_only.all(),
     )
     counted = counted.order_by([ibis.desc("journeys"), "path"]).limit(top)
     rows = journey_responses(store)
@@ -143,16 +143,16 @@ def attributed_nps(store: Store, *, level: float = 0.95) -> pd.DataFrame:
     answered = journey_responses(store)
     answered = answered.filter(answered.nps.notnull()).select("customer_ref", "nps")
     rows = shares.join(answered, "customer_ref")
-    promoter = (rows.nps >= 9).cast("float64")
-    detractor = (rows.nps <= 6).cast("float64")
     cells = rows.group_by("unit_id").aggregate(
         n=rows.weight.sum(),
         weight_sq=(rows.weight * rows.weight).sum(),
-        promoters=(rows.weight * promoter).sum(),
-        detractors=(rows.weight * detractor).sum(),
+        promoters=rows.weight.sum(where=rows.nps >= PROMOTER_MIN),
+        detractors=rows.weight.sum(where=rows.nps <= DETRACTOR_MAX),
     )
     frame = store.to_pyarrow(cells).to_pandas().sort_values("unit_id")
     frame = frame.reset_index(drop=True)
+    # A filtered sum over no rows is null in SQL: no promoters (detractors) = 0.
+    frame[["promoters", "detractors"]] = frame[["promoters", "detractors"]].fillna(0)
     n = frame["n"].to_numpy(dtype=float)
     effective = n**2 / frame["weight_sq"].to_numpy(dtype=float)
     share_p = frame["promoters"].to_numpy(dtype=float) / n
