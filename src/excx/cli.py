@@ -430,8 +430,7 @@ def user_add(
     console.print(f"user {username} added with role {role.value}")
 
 
-# Sub-apps defined beside their library; they import StoreOption and known_errors
-# from this module, so they are registered last.
-from excx.journey.commands import journey_app  # noqa: E402
-
-app.add_typer(journey_app, name="journey")
+# Sub-apps defined beside their library: importing each adds it to `app`. They use
+# StoreOption and known_errors from this module, so they are imported last.
+import excx.channels.commands  # noqa: E402, F401  (excx channels …)
+import excx.journey.commands  # noqa: E402, F401  (excx journey …)

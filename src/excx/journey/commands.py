@@ -1,7 +1,7 @@
 """``excx journey …``: the programme, its effects and maturity from the terminal.
 
-A thin shell over :mod:`excx.journey`; registered on the main app by
-:mod:`excx.cli` (import the CLI through ``excx.cli``).
+A thin shell over :mod:`excx.journey`. Importing this module adds the ``journey``
+sub-app to :data:`excx.cli.app` (``excx.cli`` imports it at its end).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.table import Table
 
 import excx
-from excx.cli import StoreOption, console, err_console, known_errors
+from excx.cli import StoreOption, app, console, err_console, known_errors
 from excx.errors import ExcxWarning, InputError
 from excx.journey import maturity, programme
+from excx.journey._display import print_frame
 from excx.journey.did import did
 
 journey_app = typer.Typer(
@@ -29,21 +28,6 @@ journey_app = typer.Typer(
 UnitsOption = Annotated[
     list[str] | None, typer.Option("--unit", help="A unit_id involved (repeatable).")
 ]
-
-
-def _print_frame(frame: pd.DataFrame, title: str) -> None:
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
-    for row in frame.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else _text(v) for v in row])
-    Console(width=max(console.width, 120)).print(table)
-
-
-def _text(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return str(value)
 
 
 @journey_app.command("add-initiative")
@@ -154,10 +138,10 @@ def list_(
     if initiative is not None:
         initiatives = initiatives[initiatives["initiative_id"] == initiative]
     columns = ["initiative_id", "name", "starts_on", "ends_on", "activities", "units"]
-    _print_frame(initiatives[columns], "Initiatives")
+    print_frame(initiatives[columns], "Initiatives")
     columns = ["activity_id", "initiative_id", "phase", "name", "status",
                "starts_on", "ends_on", "units"]
-    _print_frame(activities[columns], "Activities")
+    print_frame(activities[columns], "Activities")
 
 
 @journey_app.command("did")
@@ -175,7 +159,7 @@ def did_(
         warnings.simplefilter("always", ExcxWarning)
         result = did(opened, activity_id, outcome=outcome, window=window,
                      period=period, level=level)
-    _print_frame(result.to_frame().drop(columns=["n_units", "n_treated", "n_periods"]),
+    print_frame(result.to_frame().drop(columns=["n_units", "n_treated", "n_periods"]),
                  f"{outcome} effect of {activity_id} ({level:.0%} intervals)")
     row = result.effect.iloc[0]
     console.print(
@@ -226,6 +210,9 @@ def maturity_(
             f"{', '.join(maturity.ITEMS)}"
         )
     profile = maturity.score(pairs)
-    _print_frame(profile[["priority", "label", "n", "value"]], "Readiness (0-100)")
+    print_frame(profile[["priority", "label", "n", "value"]], "Readiness (0-100)")
     first = profile.iloc[0]
     console.print(f"[bold]First:[/] {first['label']}: {first['recommendation']}")
+
+
+app.add_typer(journey_app, name="journey")
