@@ -112,7 +112,9 @@ def bank_url(request, tmp_path_factory, company):
         base = os.environ.get("EXCX_TEST_POSTGRES_URL")
         if not base:
             if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-                pytest.fail("CI must run the PostgreSQL tests: set EXCX_TEST_POSTGRES_URL")
+                pytest.fail(
+                    "CI must run the PostgreSQL tests: set EXCX_TEST_POSTGRES_URL"
+                )
             pytest.skip("no PostgreSQL: set EXCX_TEST_POSTGRES_URL")
         import psycopg
 

@@ -26,7 +26,9 @@ ROUTES = [
     ("GET", "/api/v1/linkage?boot=50", None, ("admin", "analyst", "viewer")),
 ]
 CASES = [
-    pytest.param(method, path, body, role, role in admitted, id=f"{role}-{method}-{path}")
+    pytest.param(
+        method, path, body, role, role in admitted, id=f"{role}-{method}-{path}"
+    )
     for method, path, body, admitted in ROUTES
     for role in ROLES
 ]
@@ -57,8 +59,13 @@ def test_manager_units_are_their_subtree(bank):
     assert "R1" in ids and "R1-CC" in ids and "R1-CC-T01" in ids
     assert all(u.startswith("R1") for u in ids)
     assert len(ids) == 1 + len(
-        [u for u in bank.client.get("/api/v1/units", headers=bank.as_role("admin"))
-         .json() if u["parent_id"] in ids]
+        [
+            u
+            for u in bank.client.get(
+                "/api/v1/units", headers=bank.as_role("admin")
+            ).json()
+            if u["parent_id"] in ids
+        ]
     )
 
 

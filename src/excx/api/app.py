@@ -50,8 +50,16 @@ def create_app(settings: Settings) -> FastAPI:
         Routes under ``/api/v1/``, survey pages under ``/s/``, ``/healthz``,
         ``/openapi.json`` and an offline ``/docs``.
     """
-    from excx.api.routes import auth, collect, docs, imports, linkage, metrics
-    from excx.api.routes import surveys, units
+    from excx.api.routes import (
+        auth,
+        collect,
+        docs,
+        imports,
+        linkage,
+        metrics,
+        surveys,
+        units,
+    )
 
     settings.check()
 
@@ -84,10 +92,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(AccessLog)
 
-    @app.get("/healthz", tags=["service"])
+    @app.get("/healthz", tags=["service"], summary="Is the store reachable?")
     def healthz(store: StoreDep) -> dict:
-        """200 when the store answers a query, 503 otherwise."""
-        run(store, "SELECT 1")
+        """200 when the store answers a query, 503 otherwise (the connection is
+        then replaced for the next request)."""
+        try:
+            run(store, "SELECT 1")
+        except Exception as exc:
+            raise StoreError(f"the store does not answer: {exc}") from exc
         return {"status": "ok", "backend": store.backend}
 
     return app

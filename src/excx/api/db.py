@@ -72,8 +72,13 @@ class StorePool:
         store = self._take()
         try:
             yield store
-        finally:
+        except BaseException:
+            if not _alive(store):
+                self._discard(store)
+                raise
             self._idle.put(store)
+            raise
+        self._idle.put(store)
 
     def close(self) -> None:
         """Close every connection."""
@@ -100,12 +105,29 @@ class StorePool:
                 "EXCX_POOL_SIZE or lighten the load"
             ) from None
 
+    def _discard(self, store: Store) -> None:
+        """Forget a connection that no longer answers; the next request opens
+        another."""
+        log.warning("store connection lost; reopening on the next request")
+        with self._lock:
+            self._opened.remove(store)
+        with contextlib.suppress(Exception):
+            store.close()
+
     def _new(self) -> Store:
         store = excx.connect(self.url)
         with self._lock:
             self._opened.append(store)
         log.info("opened store connection %d of %d", len(self._opened), self.size)
         return store
+
+
+def _alive(store: Store) -> bool:
+    try:
+        run(store, "SELECT 1")
+    except Exception:
+        return False
+    return True
 
 
 def run(store: Store, sql: str, params: tuple = ()) -> list[tuple]:

@@ -32,8 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cx_title": "How did we do?",
         "nps": "How likely are you to recommend us to a friend or colleague?",
         "csat": "How satisfied are you with this contact?",
-        "ces": "How easy was it to get what you needed? (1 = very hard, "
-        "7 = very easy)",
+        "ces": "How easy was it to get what you needed? (1 = very hard, 7 = very easy)",
         "comment": "Anything you would like to add? (optional)",
         "submit": "Send",
         "thanks": "Thank you: your answer has been saved.",

@@ -6,8 +6,10 @@ the unit and the day, never the token, the invitee or the time of day. Customer
 links carry their attribution (channel, served_by, unit) under an HMAC, so a
 customer cannot move their answer to another unit.
 
->>> import excx
+>>> import excx, pyarrow as pa
 >>> store = excx.connect("duckdb://:memory:"); store.init()
+>>> store.write({"units": pa.table({"unit_id": ["u1"], "name": ["Unit 1"],
+...                                 "kind": ["branch"]})})
 >>> create_survey(store, "pulse-1", audience="employee", kind="pulse",
 ...               items=("pride",))
 >>> rows = issue_tokens(store, "pulse-1", {"u1": 2}, base_url="https://x")

@@ -93,7 +93,8 @@ def add_user(
 def find_user(store: Store, username: str) -> User | None:
     """The user called `username`, or None."""
     found = run(
-        store, "SELECT username, role, unit_id FROM users WHERE username = ?",
+        store,
+        "SELECT username, role, unit_id FROM users WHERE username = ?",
         (username,),
     )
     return User(*found[0]) if found else None

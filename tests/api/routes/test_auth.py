@@ -53,9 +53,7 @@ def test_wrong_password_and_unknown_user_are_401(fresh):
 def test_logout_ends_the_session(fresh):
     headers = fresh.login("ann")
     assert fresh.client.get("/api/v1/me", headers=headers).status_code == 200
-    refused = fresh.client.post(
-        "/api/v1/logout", headers={"Cookie": headers["Cookie"]}
-    )
+    refused = fresh.client.post("/api/v1/logout", headers={"Cookie": headers["Cookie"]})
     assert refused.status_code == 403  # logout needs the CSRF token too
     assert fresh.client.post("/api/v1/logout", headers=headers).status_code == 200
     assert fresh.client.get("/api/v1/me", headers=headers).status_code == 401
@@ -110,7 +108,8 @@ def test_login_takes_json_only(fresh):
     )
     assert form.status_code == 422
     malformed = fresh.client.post(
-        "/api/v1/login", content=b'{"username": "ada", ',
+        "/api/v1/login",
+        content=b'{"username": "ada", ',
         headers={"Content-Type": "application/json"},
     )
     assert malformed.status_code == 422

@@ -8,8 +8,12 @@ import json
 
 
 def _create(api, **fields):
-    body = {"survey_id": "pulse-1", "audience": "employee", "kind": "pulse",
-            "items": ["pride", "energy"]} | fields
+    body = {
+        "survey_id": "pulse-1",
+        "audience": "employee",
+        "kind": "pulse",
+        "items": ["pride", "energy"],
+    } | fields
     return api.client.post("/api/v1/surveys", json=body, headers=api.login("ada"))
 
 
@@ -61,15 +65,23 @@ def test_tokens_for_unknown_units_store_nothing(fresh):
 def test_customer_links_need_a_customer_survey_and_valid_attribution(fresh):
     _create(fresh)
     headers = fresh.login("ada")
-    body = {"interactions": [
-        {"interaction_id": "call-1", "channel": "contact_centre",
-         "served_by": "human", "unit_id": "R1-CC-T01"}]}
+    body = {
+        "interactions": [
+            {
+                "interaction_id": "call-1",
+                "channel": "contact_centre",
+                "served_by": "human",
+                "unit_id": "R1-CC-T01",
+            }
+        ]
+    }
     wrong = fresh.client.post(
         "/api/v1/surveys/pulse-1/customer-links", json=body, headers=headers
     )
     assert wrong.status_code == 422
-    _create(fresh, survey_id="cx-1", audience="customer", kind="transactional",
-            items=[])
+    _create(
+        fresh, survey_id="cx-1", audience="customer", kind="transactional", items=[]
+    )
     links = fresh.client.post(
         "/api/v1/surveys/cx-1/customer-links", json=body, headers=headers
     )
@@ -84,9 +96,12 @@ def test_customer_links_need_a_customer_survey_and_valid_attribution(fresh):
 
 def test_malformed_and_invalid_bodies_are_422_and_store_nothing(fresh):
     headers = fresh.login("ada") | {"Content-Type": "application/json"}
-    for content in (b'{"survey_id": "p", ', b"[1, 2]", b'{"survey_id": "a b",'
-                    b' "audience": "employee", "kind": "pulse"}',
-                    b'{"survey_id": "p", "audience": "robots", "kind": "pulse"}'):
+    for content in (
+        b'{"survey_id": "p", ',
+        b"[1, 2]",
+        b'{"survey_id": "a b", "audience": "employee", "kind": "pulse"}',
+        b'{"survey_id": "p", "audience": "robots", "kind": "pulse"}',
+    ):
         answer = fresh.client.post("/api/v1/surveys", content=content, headers=headers)
         assert answer.status_code == 422, content
     assert fresh.store.count("surveys") == 0
@@ -94,8 +109,13 @@ def test_malformed_and_invalid_bodies_are_422_and_store_nothing(fresh):
 
 def test_oversized_body_is_413_and_stores_nothing(fresh):
     headers = fresh.login("ada")
-    body = {"survey_id": "big", "audience": "employee", "kind": "pulse",
-            "items": ["x" * 90] * 40, "padding": "y" * 70_000}
+    body = {
+        "survey_id": "big",
+        "audience": "employee",
+        "kind": "pulse",
+        "items": ["x" * 90] * 40,
+        "padding": "y" * 70_000,
+    }
     answer = fresh.client.post("/api/v1/surveys", json=body, headers=headers)
     assert answer.status_code == 413
     assert fresh.store.count("surveys") == 0

@@ -19,7 +19,7 @@ router = APIRouter(tags=["imports"])
 _SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 
-class Target(str, enum.Enum):
+class Target(enum.StrEnum):
     units = "units"
     employee_responses = "employee-responses"
     customer_responses = "customer-responses"

@@ -73,7 +73,9 @@ def period_starts(
     first = pd.Timestamp(start).to_period(frequency[0]).start_time
     starts = pd.date_range(first, pd.Timestamp(end), freq=frequency)
     if len(starts) > _MAX_PERIODS:
-        raise InputError(f"from..to spans {len(starts)} periods; at most {_MAX_PERIODS}")
+        raise InputError(
+            f"from..to spans {len(starts)} periods; at most {_MAX_PERIODS}"
+        )
     return [d.date().isoformat() for d in starts]
 
 
@@ -144,7 +146,13 @@ def metrics(
     check_privacy(kpi, groups, where)
 
     frame = excx.metrics.compute(
-        store, kpi, by=groups, period=period, rollup=rollup, ci=ci, level=level,
+        store,
+        kpi,
+        by=groups,
+        period=period,
+        rollup=rollup,
+        ci=ci,
+        level=level,
         where=where,
     )
     keys = list(frame.columns[: -len(excx.metrics.OUTPUT_COLUMNS)])

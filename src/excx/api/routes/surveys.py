@@ -78,9 +78,7 @@ def issue_tokens(
 ) -> Response:
     """``{"units": {"R1-B001": 12, …}}``: links per unit's invitees. Only the
     tokens' hashes are kept: this CSV is the one copy of the links."""
-    links = surveys.issue_tokens(
-        store, survey_id, units, base_url=settings.public_url
-    )
+    links = surveys.issue_tokens(store, survey_id, units, base_url=settings.public_url)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=["unit_id", "link"], lineterminator="\n")
     writer.writeheader()
