@@ -94,15 +94,53 @@ def test_csat_two_proportion_z_matches_statsmodels(store, company):
 def test_employee_groups_under_the_threshold_are_refused(store, company):
     sizes = company.groups("enps", ("unit_id", "role"))
     small = min(sizes, key=lambda k: len(sizes[k]))
+    other = next(k for k in sizes if k[0] != small[0])
     rule = PrivacyRule(min_n=len(sizes[small]) + 1)
-    with pytest.raises(PrivacyError, match="respondents"):
+    with pytest.raises(PrivacyError, match="suppressed"):
         metrics.compare(
             store,
             "enps",
             a={"unit_id": small[0], "role": small[1]},
-            b={"unit_id": "b2"},
+            b={"unit_id": other[0], "role": other[1]},
             rule=rule,
         )
+
+
+def test_employee_groups_hidden_as_complements_are_refused(store, company):
+    # A group hidden only to protect a small sibling must not be comparable
+    # either: its value minus the parent total would reveal the small one.
+    sizes = company.groups("enps", ("unit_id", "role"))
+    small = min(sizes, key=lambda k: len(sizes[k]))
+    rule = PrivacyRule(min_n=len(sizes[small]) + 1)
+    gated = metrics.enps(store, by=("unit_id", "role"), rule=rule)
+    hidden = gated[gated["suppressed"] & (gated["n"] >= rule.min_n)]
+    assert len(hidden), "the complementary rule hides a group above the minimum"
+    target = hidden.iloc[0]
+    visible = gated[~gated["suppressed"]].iloc[0]
+    with pytest.raises(PrivacyError, match="suppressed"):
+        metrics.compare(
+            store,
+            "enps",
+            a={"unit_id": target["unit_id"], "role": target["role"]},
+            b={"unit_id": visible["unit_id"], "role": visible["role"]},
+            rule=rule,
+        )
+
+
+def test_employee_groups_must_be_single_cells(store, company):
+    units = sorted({k[0] for k in company.groups("enps", ("unit_id",))})
+    with pytest.raises(PrivacyError, match="same columns"):
+        metrics.compare(store, "enps", a={"unit_id": units[0]}, b={"role": "manager"})
+    with pytest.raises(PrivacyError, match="one value per column"):
+        metrics.compare(
+            store, "enps", a={"unit_id": units[:2]}, b={"unit_id": units[2]}
+        )
+
+
+def test_employee_filters_outside_by_are_refused(store):
+    # enps of a region minus enps of "the region without unit X" would reveal X.
+    with pytest.raises(PrivacyError, match="add unit_id to by"):
+        metrics.enps(store, by=("region",), where={"unit_id": ["b1", "b2"]})
 
 
 def test_empty_group_and_wrong_test_are_input_errors(duckdb_store):

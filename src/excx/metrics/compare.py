@@ -19,7 +19,7 @@ import pandas as pd
 from excx.errors import InputError, PrivacyError
 from excx.metrics import intervals, kpis
 from excx.metrics._aggregate import check_options, check_where, group_statistics
-from excx.metrics.compute import mean_and_sd
+from excx.metrics.compute import compute, mean_and_sd
 from excx.metrics.kpis import Kpi
 from excx.privacy import PrivacyRule
 from excx.store import Store
@@ -84,9 +84,10 @@ def compare(
     Raises
     ------
     PrivacyError
-        For an employee KPI, when a group has fewer respondents than the rule's
-        minimum. Only that minimum is checked: complementary suppression across
-        calls (a group computed by subtraction) is not.
+        For an employee KPI, unless both groups are single cells (one value per
+        column, the same columns) that :func:`excx.metrics.compute` grouped by
+        those columns shows: a group under the minimum, or one hidden by
+        complementary suppression, cannot be compared.
 
     Notes
     -----
@@ -104,6 +105,8 @@ def compare(
             f"{', '.join(_TESTS[definition.kind])}"
         )
     check_options(period, level)
+    if definition.audience == "employee":
+        _refuse_hidden_groups(store, definition, a, b, period=period, rule=rule)
     groups = []
     for label, where in (("a", a), ("b", b)):
         where = check_where(definition, where)
@@ -112,7 +115,6 @@ def compare(
         )
         if cells.empty or int(cells["n"].iloc[0]) == 0:
             raise InputError(f"{definition.name}: no answers match {label}={where}")
-        _refuse_small(definition, int(cells["n"].iloc[0]), label, where, rule)
         groups.append(cells.iloc[0])
 
     difference, low, high, p_value = _TEST_FUNCTIONS[definition.kind](
@@ -134,17 +136,46 @@ def compare(
     return pd.DataFrame([row], columns=COMPARE_COLUMNS)
 
 
-def _refuse_small(
-    definition: Kpi, n: int, label: str, where: dict, rule: PrivacyRule | None
+def _refuse_hidden_groups(
+    store: Store,
+    definition: Kpi,
+    a: Mapping[str, object],
+    b: Mapping[str, object],
+    *,
+    period: str,
+    rule: PrivacyRule | None,
 ) -> None:
-    if definition.audience != "employee":
-        return
-    rule = rule or PrivacyRule()
-    if n < rule.min_n:
+    """Employee groups must be single cells that the privacy gate shows.
+
+    Each group is one value per column, both on the same columns, and both
+    must be visible in the gated :func:`excx.metrics.compute` by those columns;
+    so a comparison reveals nothing a published table does not.
+    """
+    if set(a) != set(b) or not a:
         raise PrivacyError(
-            f"{definition.name}: group {label}={where} has {n} respondents; employee "
-            f"results need at least {rule.min_n}"
+            f"{definition.name}: compare employee groups on the same columns, one "
+            f"value each (got a on {sorted(a)}, b on {sorted(b)})"
         )
+    for label, where in (("a", a), ("b", b)):
+        if any(isinstance(v, list | tuple | set | frozenset) for v in where.values()):
+            raise PrivacyError(
+                f"{definition.name}: group {label}={dict(where)} pools several "
+                "values; compare employee groups one value per column"
+            )
+    by = tuple(a)
+    both = {c: [a[c], b[c]] for c in by}
+    gated = compute(store, definition.name, by=by, period=period, where=both, rule=rule)
+    for label, where in (("a", a), ("b", b)):
+        match = np.ones(len(gated), dtype=bool)
+        for column, value in where.items():
+            match &= (gated[column].astype(str) == str(value)).to_numpy()
+        rows = gated[match]
+        if len(rows) and rows["suppressed"].any():
+            raise PrivacyError(
+                f"{definition.name}: group {label}={dict(where)} is suppressed by "
+                "the privacy gate (too few respondents, or it would reveal a "
+                "group that has); it cannot be compared"
+            )
 
 
 def _value(definition: Kpi, cells: pd.Series) -> float:

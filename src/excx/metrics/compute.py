@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from excx import privacy
-from excx.errors import SmallSampleWarning
+from excx.errors import PrivacyError, SmallSampleWarning
 from excx.metrics import intervals, kpis
 from excx.metrics._aggregate import (
     check_by,
@@ -82,7 +82,10 @@ def compute(
         Column to accepted value(s), over the same columns as `by`; ``period``
         values are period start dates. Entries on a column of `by` select
         reported groups (for employee KPIs after the privacy gate, so that the
-        gate sees every sibling); other entries restrict the answers counted.
+        gate sees every sibling); for customer KPIs other entries restrict the
+        answers counted. Employee KPIs accept only entries on columns of `by`:
+        restricting the answers before the gate would let two calls with
+        different filters be subtracted (PrivacyError otherwise).
     replicates, seed
         Bootstrap samples per group and generator seed (``ci="bootstrap"``).
     rule
@@ -128,6 +131,7 @@ def compute(
     method = check_method(definition, ci)
     check_options(period, level)
     where = check_where(definition, where)
+    _refuse_hidden_filters(definition, by, where)
 
     started = time.perf_counter()
     cells = group_statistics(
@@ -163,6 +167,19 @@ def compute(
         time.perf_counter() - started,
     )
     return frame
+
+
+def _refuse_hidden_filters(
+    definition: Kpi, by: tuple[str, ...], where: Mapping[str, object]
+) -> None:
+    """Employee answers may be selected only through groups the gate has seen."""
+    outside = [c for c in where if c not in by]
+    if definition.audience == "employee" and outside:
+        raise PrivacyError(
+            f"{definition.name}: filters on {outside} would restrict the answers "
+            "before the privacy gate, so that two calls could be subtracted; add "
+            f"{', '.join(outside)} to by (the filter then selects reported groups)"
+        )
 
 
 def nps(store: Store, **options: Any) -> pd.DataFrame:
