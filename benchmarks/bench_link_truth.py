@@ -123,7 +123,7 @@ def main() -> None:
 
     n, truth = len(rows), float(rows["truth"].iloc[0])
     estimated = rows["reason"].isna()
-    print(f"synthetic bank 'small' x {n} seeds ({seeds.start}..{seeds.stop - 1}), ")
+    print(f"synthetic bank 'small' x {n} seeds ({seeds.start}..{seeds.stop - 1})")
     print(f"true enps_to_nps = {truth:.3f} NPS points per eNPS point (t-1 -> t)")
     print(
         f"corrected FE : covers {covered(rows, 'corrected')}/{n}, "

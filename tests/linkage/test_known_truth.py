@@ -101,7 +101,8 @@ def test_cross_section_is_biased_up_by_affluence(banks):
     truth = banks[SEEDS[0]][0].enps_to_nps
     confounded = np.mean([_unit_slope(frame) for _, frame in banks.values()])
     plain = np.mean([_unit_slope(_bank(s, NO_AFFLUENCE)[1]) for s in SEEDS])
-    # Expected from the synth structure: affluence adds
-    # 0.4·cov(a, mu)/var(mu) ≈ 0.25 to the 0.6 engagement path of NPS, ≈ +40 %.
-    assert confounded > truth * 1.15
+    # bench_link_truth.py, 100 seeds: mean 0.623 against the truth 0.514 (the
+    # affluence path adds to the engagement path of NPS); 0.447 with affluence 0,
+    # where only the attenuation by the sampling error of unit eNPS is left.
+    assert confounded > truth
     assert abs(plain - truth) < abs(confounded - truth)

@@ -126,17 +126,21 @@ def link(
     results: dict[str, LinkageResult] = {}
     options = {"lag": lag, "controls": tuple(controls)}
     with clock("models"):
-        results["fixed_effects"] = _attempt(
-            "fixed_effects", lambda: fixed_effects(frame, **options)
+        corrected = _attempt(
+            "fixed_effects_corrected",
+            lambda: fixed_effects_corrected(frame, level=level, **options),
         )
+        # The corrected model fits the naive one on the same sample (see
+        # _without_single_answers); reuse it rather than fit it twice.
+        naive = corrected.extras.get("naive")
+        if naive is None:
+            naive = _attempt("fixed_effects", lambda: fixed_effects(frame, **options))
+        results["fixed_effects"] = naive
         results["fixed_effects_reverse"] = _attempt(
             "fixed_effects_reverse",
             lambda: fixed_effects(frame, reverse=True, **options),
         )
-        results["fixed_effects_corrected"] = _attempt(
-            "fixed_effects_corrected",
-            lambda: fixed_effects_corrected(frame, level=level, **options),
-        )
+        results["fixed_effects_corrected"] = corrected
         results["multilevel"] = _attempt(
             "multilevel", lambda: multilevel(panel_all, y="nps", x="enps")
         )
