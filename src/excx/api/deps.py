@@ -2,7 +2,20 @@
 
 Every data route declares who may call it with ``require(...)`` and, when it
 touches units, takes a :class:`Scope`: the one place where a manager's subtree is
-enforced.
+enforced. The access policy (tested route by route in ``tests/api/test_deps.py``):
+
+=========================  =====  =======  =================  ======
+route                      admin  analyst  manager            viewer
+=========================  =====  =======  =================  ======
+GET  /metrics/{kpi}        yes    yes      own subtree        yes
+GET  /units, …/subtree     yes    yes      own subtree        no
+/surveys (all)             yes    no       no                 no
+POST /imports/{target}     yes    yes      no                 no
+GET  /linkage              yes    yes      no (whole company)  yes
+=========================  =====  =======  =================  ======
+
+A viewer reads the figures a dashboard shows (every one privacy-gated), never
+lists of units, surveys or imports. Users are created with ``excx user add``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ the unit and the day, never the token, the invitee or the time of day. Customer
 links carry their attribution (channel, served_by, unit) under an HMAC, so a
 customer cannot move their answer to another unit.
 
+Limits of the anonymity, by design of the export: whoever keeps the exported
+links *and* reads the store can hash a link, see whether it was used, and so learn
+who answered (not what). If they also watch the used flags day by day, a unit
+with a single answer on a day gives that answer away. Delete the export once the
+mailer has sent it, and keep reading rights on ``survey_tokens`` to admins. Row
+order in the store may also follow submission order; the response id is random.
+
 >>> import excx, pyarrow as pa
 >>> store = excx.connect("duckdb://:memory:"); store.init()
 >>> store.write({"units": pa.table({"unit_id": ["u1"], "name": ["Unit 1"],

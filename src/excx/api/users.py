@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from excx import schema
-from excx.api.db import arrow_rows, now, run, write_guarded
+from excx.api.db import arrow_rows, now, run
 from excx.api.security import digest, hash_password, new_secret, verify_password
 from excx.errors import InputError
 from excx.store import Store
@@ -123,7 +123,7 @@ def start_session(store: Store, user: User, *, hours: float) -> str:
             "expires_at": [started + dt.timedelta(hours=hours)],
         },
     )
-    write_guarded(store, {"sessions": rows})
+    store.write({"sessions": rows})
     return session_id
 
 

@@ -23,6 +23,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 
 import excx.metrics
 from excx.api.deps import ScopeDep, StoreDep, require
@@ -101,6 +102,15 @@ def check_privacy(kpi: str, by: tuple[str, ...], where: dict) -> None:
         )
 
 
+class MetricsAnswer(BaseModel):
+    """One KPI per group: the frame of ``excx.metrics.compute`` as records."""
+
+    kpi: str
+    by: list[str]
+    rows: list[dict]
+    cronbach_alpha: float | None = None
+
+
 @router.get(
     "/metrics/{kpi}",
     summary="A KPI per group with its interval (employee KPIs privacy-gated)",
@@ -122,7 +132,7 @@ def metrics(
     role: str | None = None,
     start: Annotated[dt.date | None, Query(alias="from")] = None,
     end: Annotated[dt.date | None, Query(alias="to")] = None,
-) -> dict:
+) -> MetricsAnswer:
     """Query parameters as in ``excx metrics``; lists are comma-separated.
 
     ``from``/``to`` select the periods (``period`` grain) that overlap the
@@ -158,9 +168,9 @@ def metrics(
     keys = list(frame.columns[: -len(excx.metrics.OUTPUT_COLUMNS)])
     if keys:
         frame = frame.sort_values(keys, na_position="last", ignore_index=True)
-    return {
-        "kpi": kpi,
-        "by": keys,
-        "rows": json.loads(frame.to_json(orient="records", double_precision=15)),
-        "cronbach_alpha": frame.attrs.get("cronbach_alpha"),
-    }
+    return MetricsAnswer(
+        kpi=kpi,
+        by=keys,
+        rows=json.loads(frame.to_json(orient="records", double_precision=15)),
+        cronbach_alpha=frame.attrs.get("cronbach_alpha"),
+    )
