@@ -29,6 +29,12 @@ the signal-to-noise of monthly eNPS: no small branches (``small_unit_share=0``),
 every employee answers the pulse (``employee_response_rate=1``: ~35 respondents
 per unit-month) and a larger month-to-month engagement spread
 (``engagement_sd=1.2``). λ is then near 0.5 and a seed takes ~1.5 s.
+
+Measured (2026-12-03, 100 seeds, 8 min on 2 shared cores): corrected FE covers
+94/100, mean 0.513 (truth 0.514), λ 0.53; naive FE covers 0/100, mean 0.269; no
+seed without an estimate; cross-section mean 0.623 (bias +0.108), with affluence
+0 mean 0.447 (bias −0.067: what is left is the attenuation by the sampling error
+of unit-mean eNPS); corrected FE covers 96/100 there.
 """
 
 from __future__ import annotations
@@ -96,7 +102,11 @@ def run_seed(seed: int, params: synth.SynthParams = PARAMS) -> dict:
             continue
         low, high = result.conf_int().iloc[0]
         row.update(
-            {name: float(result.params.iloc[0]), f"{name}_low": low, f"{name}_high": high}
+            {
+                name: float(result.params.iloc[0]),
+                f"{name}_low": low,
+                f"{name}_high": high,
+            }
         )
     return row
 

@@ -64,7 +64,9 @@ def banks():
 def fits(banks):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {seed: fixed_effects_corrected(frame) for seed, (_, frame) in banks.items()}
+        return {
+            seed: fixed_effects_corrected(frame) for seed, (_, frame) in banks.items()
+        }
 
 
 def test_truth_is_the_documented_ratio(banks):
