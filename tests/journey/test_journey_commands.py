@@ -56,3 +56,21 @@ def test_maturity_command(tmp_path):
     assert "First: Budget" in shown.output
     bad = runner.invoke(app, ["journey", "maturity", "--answer", "budget_1=9"])
     assert bad.exit_code == 1 and "accepted: whole numbers 1..5" in bad.output
+
+
+def test_kpis_command_on_an_initiative_without_answers(store_url):
+    with excx.connect(store_url) as opened:
+        opened.init()
+        opened.write(
+            {"units": pa.table({"unit_id": ["b1"], "name": ["B1"], "kind": ["branch"]})}
+        )
+    assert _run(store_url, "journey", "add-initiative", "CRM", "--starts-on",
+                "2025-01-01", "--ends-on", "2025-06-30", "--id", "crm").exit_code == 0
+    assert _run(store_url, "journey", "add-activity", "crm", "--phase", "activate",
+                "--name", "Pilot", "--starts-on", "2025-02-01", "--ends-on",
+                "2025-02-28", "--unit", "b1").exit_code == 0
+    shown = _run(store_url, "journey", "kpis", "crm", "--phase", "activate")
+    assert shown.exit_code == 0, shown.output
+    assert "coverage" in shown.output and "participation" in shown.output
+    missing = _run(store_url, "journey", "kpis", "nope")
+    assert missing.exit_code == 1 and "does not exist" in missing.output

@@ -13,6 +13,9 @@ from the data; :mod:`excx.journey.did` asks whether an activity moved eNPS or NP
 
 from __future__ import annotations
 
+from excx.journey import maturity
+from excx.journey.did import DidResult, did
+from excx.journey.phases import phase_kpis
 from excx.journey.programme import (
     activities,
     activity,
@@ -33,4 +36,8 @@ __all__ = [
     "initiatives",
     "activities",
     "activity",
+    "did",
+    "DidResult",
+    "phase_kpis",
+    "maturity",
 ]

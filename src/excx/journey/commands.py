@@ -19,6 +19,7 @@ from excx.errors import ExcxWarning, InputError
 from excx.journey import maturity, programme
 from excx.journey._display import print_frame
 from excx.journey.did import did
+from excx.journey.phases import phase_kpis
 
 journey_app = typer.Typer(
     no_args_is_help=True,
@@ -142,6 +143,27 @@ def list_(
     columns = ["activity_id", "initiative_id", "phase", "name", "status",
                "starts_on", "ends_on", "units"]
     print_frame(activities[columns], "Activities")
+
+
+@journey_app.command()
+@known_errors
+def kpis(
+    initiative_id: Annotated[str, typer.Argument(help="The initiative.")],
+    phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
+    measure: Annotated[
+        bool, typer.Option(help="Also run the linkage models (slow).")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Each phase's KPIs for an initiative, from the data."""
+    with excx.connect(store) as opened:
+        frame = phase_kpis(opened, initiative_id, include_measure=measure)
+    if phase is not None:
+        frame = frame[frame["phase"] == phase.lower()]
+    shown = frame.drop(columns=["note"]).assign(
+        suppressed=frame["suppressed"].map({True: "hidden", False: ""})
+    )
+    print_frame(shown, f"Phase KPIs of {initiative_id}")
 
 
 @journey_app.command("did")
