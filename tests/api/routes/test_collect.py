@@ -11,6 +11,7 @@ import re
 import pytest
 
 from excx.api.security import digest
+from excx.api.surveys import customer_link
 
 RESPONSE_TABLES = (
     "employee_responses",
@@ -303,3 +304,46 @@ def test_pages_reference_no_external_url(fresh, pulse, customer):
     for page in pages:
         assert "<html" in page.text
         assert not re.search(r"(https?:)?//[\w.-]+\.\w", page.text), page.url
+
+
+def test_expired_customer_link_is_410(fresh, customer):
+    customer()  # creates survey cx-1
+    settings = fresh.client.app.state.settings
+    expired = customer_link(
+        settings.secret_key,
+        base_url="",
+        survey_id="cx-1",
+        interaction_id="call-old",
+        channel="store",
+        served_by="human",
+        unit_id="R1-B001",
+        expires_at=dt.datetime(2020, 1, 1),
+    )
+    assert fresh.client.get(expired).status_code == 410
+    before = fresh.counts(*RESPONSE_TABLES)
+    answer = fresh.client.post(expired, data={"form_token": "x", "nps": "9"})
+    assert answer.status_code == 410
+    assert fresh.counts(*RESPONSE_TABLES) == before
+
+
+def test_closed_pulse_is_410(fresh):
+    headers = fresh.login("ada")
+    fresh.client.post(
+        "/api/v1/surveys",
+        headers=headers,
+        json={
+            "survey_id": "old",
+            "audience": "employee",
+            "kind": "pulse",
+            "opens_at": "2025-01-01T00:00:00Z",
+            "closes_at": "2025-02-01T00:00:00Z",
+        },
+    )
+    links = fresh.client.post(
+        "/api/v1/surveys/old/tokens", json={"units": {"R1-B001": 1}}, headers=headers
+    ).text.splitlines()[1:]
+    path = _path(links[0].split(",")[1])
+    assert fresh.client.get(path).status_code == 410
+    answer = fresh.client.post(path, data={"form_token": "x", "enps": "9"})
+    assert answer.status_code == 410
+    assert fresh.store.count("employee_responses") == 0
