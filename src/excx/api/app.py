@@ -88,6 +88,12 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(collect.router)
     app.include_router(docs.router)
+    from fastapi.staticfiles import StaticFiles
+
+    from excx.web import STATIC_DIR, router as dashboard
+
+    app.include_router(dashboard)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(AccessLog)

@@ -1,0 +1,271 @@
+"""The dashboard's pages: server-rendered Jinja2 (autoescaped), charts drawn by the
+vendored vega-embed from specs in the page, nothing loaded from elsewhere.
+
+Access reuses :mod:`excx.api.deps`: ``require`` for roles and the manager's
+:class:`~excx.api.deps.Scope` for the subtree. A request without a valid session
+is sent to ``/login`` instead of receiving a 401.
+
+========================  =====  =======  ============  ======
+page                      admin  analyst  manager       viewer
+========================  =====  =======  ============  ======
+/dashboard (overview)     yes    yes      own subtree   yes
+/dashboard/heatmap        yes    yes      own subtree   yes
+/dashboard/channels       yes    yes      own subtree   yes
+/dashboard/comments       yes    yes      own subtree   yes
+/dashboard/linkage        yes    yes      no            yes
+========================  =====  =======  ============  ======
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from excx.api.deps import (
+    SESSION_COOKIE,
+    Scope,
+    ScopeDep,
+    SettingsDep,
+    StoreDep,
+    csrf_token,
+    require,
+)
+from excx.api.users import session_user
+from excx.errors import ExcxError, InputError, PrivacyError
+from excx.schema import CHANNELS
+from excx.web import colours, figures
+from excx.web.filters import Filters, parse_filters, period_options, units_in
+
+__all__ = ["router", "STATIC_DIR"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def _number(value, digits: int = 1) -> str:
+    """A figure with `digits` decimals; a dash when there is none."""
+    if not isinstance(value, (int, float)) or pd.isna(value):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+_env.filters["number"] = _number
+_env.filters["tojson_safe"] = lambda v: json.dumps(v).replace("</", "<\\/")
+
+
+def _logged_in(request: Request, store: StoreDep) -> None:
+    """Send a visitor without a valid session to the login page (303)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id and session_user(store, session_id) is not None:
+        return
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raise HTTPException(
+        status.HTTP_303_SEE_OTHER,
+        "log in first",
+        headers={"Location": f"/login?next={quote(target, safe='')}"},
+    )
+
+
+router = APIRouter(tags=["dashboard"], include_in_schema=False)
+pages = APIRouter(prefix="/dashboard", dependencies=[Depends(_logged_in)])
+_EVERYONE = require("admin", "analyst", "manager", "viewer")
+
+
+def _page(request: Request, settings, scope: Scope, template: str, **context):
+    html = _env.get_template(template).render(
+        user=scope.user,
+        csrf=csrf_token(settings, request.cookies[SESSION_COOKIE]),
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=context.get("status_code", 200))
+
+
+class _Selection:
+    """The request's filters, checked, with the units they select."""
+
+    def __init__(self, request: Request, store, scope: Scope) -> None:
+        columns = ("unit_id", "name", "parent_id", "region")
+        units = store.table("units").select(*columns)
+        self.units_table = store.to_pyarrow(units).to_pandas()
+        regions = sorted(self.units_table["region"].dropna().unique().tolist())
+        self.filters = parse_filters(
+            request.query_params, regions=regions, units=self.units_table
+        )
+        if self.filters.unit is not None:
+            scope.restrict([self.filters.unit])
+        own = scope.user.unit_id if scope.units is not None else None
+        self.unit = self.filters.unit or own
+        visible = units_in(self.units_table, root=own, region=None)
+        first, last = figures.date_range(store)
+        self.options = {
+            "periods": period_options(first, last, grain=self.filters.grain),
+            "regions": regions,
+            "units": self._labelled(visible),
+            "channels": list(CHANNELS),
+        }
+
+    def units(self) -> list[str]:
+        """The units the filters select, in tree order."""
+        return units_in(
+            self.units_table, root=self.unit, region=self.filters.region
+        )
+
+    def _labelled(self, unit_ids: list[str]) -> list[tuple[str, str]]:
+        names = dict(zip(self.units_table["unit_id"], self.units_table["name"]))
+        return [(u, f"{names.get(u) or u} ({u})") for u in unit_ids]
+
+
+def _render(request, settings, store, scope, template: str, build) -> HTMLResponse:
+    """Render `template` with the filters and what `build(selection)` returns;
+    a refused filter becomes the page's message with a 4xx status."""
+    try:
+        selection = _Selection(request, store, scope)
+        context = build(selection)
+    except (ExcxError, HTTPException) as exc:
+        code = 403 if isinstance(exc, PrivacyError) else 422
+        code = getattr(exc, "status_code", code)
+        text = getattr(exc, "detail", None) or str(exc)
+        return _page(
+            request,
+            settings,
+            scope,
+            "message.html",
+            title="Not shown",
+            text=text,
+            status_code=code,
+        )
+    return _page(
+        request,
+        settings,
+        scope,
+        template,
+        filters=selection.filters,
+        options=selection.options,
+        **context,
+    )
+
+
+@pages.get("", dependencies=[_EVERYONE])
+def overview(request: Request, store: StoreDep, settings: SettingsDep, scope: ScopeDep):
+    """KPI tiles with intervals, and each KPI's trend with its band."""
+
+    def build(selection: _Selection) -> dict:
+        unit = selection.unit
+        tiles = figures.kpi_tiles(store, selection.filters, unit=unit)
+        specs = figures.trend_specs(store, selection.filters, unit=unit)
+        return {"title": "Overview", "tiles": tiles, "specs": specs}
+
+    return _render(request, settings, store, scope, "overview.html", build)
+
+
+@pages.get("/heatmap", dependencies=[_EVERYONE])
+def heatmap(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    scope: ScopeDep,
+    kpi: str = "enps",
+):
+    """Units × periods of eNPS (or another KPI), suppressed cells marked."""
+
+    def build(selection: _Selection) -> dict:
+        if kpi not in figures.KPIS:
+            raise InputError(
+                f"kpi={kpi!r}; accepted: {', '.join(figures.KPIS)}"
+            )
+        units = selection.units()
+        frame = figures.heatmap(store, kpi, selection.filters, units=units)
+        grid = colours.grid(frame, units=units, kpi=kpi)
+        labels = dict(selection.options["units"])
+        return {"title": "Unit heatmap", "kpi": kpi, "grid": grid, "labels": labels}
+
+    return _render(request, settings, store, scope, "heatmap.html", build)
+
+
+@pages.get("/channels", dependencies=[_EVERYONE])
+def channels(request: Request, store: StoreDep, settings: SettingsDep, scope: ScopeDep):
+    """NPS, CSAT and CES by channel × served_by with intervals."""
+
+    def build(selection: _Selection) -> dict:
+        chosen = selection.unit is not None or selection.filters.region is not None
+        frames = figures.channels(
+            store, selection.filters, units=selection.units() if chosen else None
+        )
+        rows = pd.concat(frames.values(), ignore_index=True)
+        return {
+            "title": "Channels and human touch",
+            "rows": _records(rows),
+            "specs": {"channels": figures.channel_spec(frames["nps"])},
+        }
+
+    return _render(request, settings, store, scope, "channels.html", build)
+
+
+@pages.get("/comments", dependencies=[_EVERYONE])
+def comments(request: Request, store: StoreDep, settings: SettingsDep, scope: ScopeDep):
+    """Employee comments of groups at or above the comment threshold, and the
+    latest customer comments."""
+
+    def build(selection: _Selection) -> dict:
+        units = selection.units()
+        chosen = selection.unit is not None or selection.filters.region is not None
+        employee, hidden = figures.employee_comments(
+            store, selection.filters, units=units
+        )
+        customer = figures.customer_comments(
+            store, selection.filters, units=units if chosen else None
+        )
+        return {
+            "title": "Comments",
+            "employee": _records(employee),
+            "hidden_groups": hidden,
+            "customer": _records(customer),
+        }
+
+    return _render(request, settings, store, scope, "comments.html", build)
+
+
+@pages.get("/linkage", dependencies=[require("admin", "analyst", "viewer")])
+def linkage(request: Request, store: StoreDep, settings: SettingsDep, scope: ScopeDep):
+    """Unit scatter (gated units only), coefficients and the chain in money, for
+    the whole company: the numbers of ``GET /api/v1/linkage``."""
+    from excx.web import linkage as linkage_view
+
+    def build(selection: _Selection) -> dict:
+        return {"title": "Linkage"} | linkage_view.context(request, store)
+
+    return _render(request, settings, store, scope, "linkage.html", build)
+
+
+router.include_router(pages)
+
+
+@router.get("/", response_class=RedirectResponse)
+def home() -> RedirectResponse:
+    return RedirectResponse("/dashboard", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(next: str = "/dashboard") -> HTMLResponse:
+    """The login form; it posts JSON to ``/api/v1/login`` (see static/dashboard.js)."""
+    if not next.startswith("/") or next.startswith("//"):
+        next = "/dashboard"
+    html = _env.get_template("login.html").render(title="Log in", next=next)
+    return HTMLResponse(html)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
