@@ -25,7 +25,9 @@ def test_import_paths_and_human_touch(store_url, tmp_path):
         opened.init()
         opened.write(
             {
-                "units": pa.table({"unit_id": ["b1"], "name": ["B1"], "kind": ["branch"]}),
+                "units": pa.table(
+                    {"unit_id": ["b1"], "name": ["B1"], "kind": ["branch"]}
+                ),
                 "customer_responses": pa.table(
                     {
                         "response_id": ["r1", "r2"],
@@ -42,12 +44,14 @@ def test_import_paths_and_human_touch(store_url, tmp_path):
         )
     log = tmp_path / "log.csv"
     log.write_text(LOG)
-    done = runner.invoke(app, ["channels", "import-interactions", str(log),
-                               "--store", store_url])
+    done = runner.invoke(
+        app, ["channels", "import-interactions", str(log), "--store", store_url]
+    )
     assert done.exit_code == 0, done.output
     assert "3 interaction events imported" in done.output
-    again = runner.invoke(app, ["channels", "import-interactions", str(log),
-                                "--store", store_url])
+    again = runner.invoke(
+        app, ["channels", "import-interactions", str(log), "--store", store_url]
+    )
     assert again.exit_code == 1 and "already imported" in again.output
 
     shown = runner.invoke(app, ["channels", "paths", "--store", store_url])

@@ -88,7 +88,9 @@ def test_known_handoff_cost_is_recovered(duckdb_store):
     Coverage over seeds 0-6 of this design: 6 of 7 (seed 0 misses at -17.6)."""
     company = generate("small", seed=1)
     extra, truth = interactions(company, handoff_cost=15, seed=1)
-    duckdb_store.write(company.tables | {"customer_responses": extra["customer_responses"]})
+    duckdb_store.write(
+        company.tables | {"customer_responses": extra["customer_responses"]}
+    )
     written = import_interactions(duckdb_store, extra["interactions"])
     assert written == extra["interactions"].num_rows
     effect = handoff_effect(duckdb_store).set_index("term")

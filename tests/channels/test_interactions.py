@@ -16,8 +16,11 @@ def served(store):
     store.write(
         {
             "units": pa.table(
-                {"unit_id": ["b1", "b2"], "name": ["B1", "B2"],
-                 "kind": ["branch", "branch"]}
+                {
+                    "unit_id": ["b1", "b2"],
+                    "name": ["B1", "B2"],
+                    "kind": ["branch", "branch"],
+                }
             ),
             "customer_responses": pa.table(
                 {

@@ -17,15 +17,21 @@ LOG = {
     "c2": ([(0, "store", "human", "b1")], "r2", 3),
     "c3": ([(0, "store", "human", "b1")], "r3", 9),
     "c4": (
-        [(0, "store", "human", "b2"), (24, "store", "human", "b1"),
-         (48, "store", "human", "b1")],
+        [
+            (0, "store", "human", "b2"),
+            (24, "store", "human", "b1"),
+            (48, "store", "human", "b1"),
+        ],
         "r4",
         0,
     ),
     "c5": ([(0, "web", "self_service", None)], "r5", 8),
     "c6": (
-        [(0, "chatbot", "bot", None), (1, "web", "self_service", None),
-         (2, "contact_centre", "human", "t1")],
+        [
+            (0, "chatbot", "bot", None),
+            (1, "web", "self_service", None),
+            (2, "contact_centre", "human", "t1"),
+        ],
         "r6",
         10,
     ),
@@ -38,8 +44,11 @@ def logged(store):
     store.write(
         {
             "units": pa.table(
-                {"unit_id": ["b1", "b2", "t1"], "name": ["B1", "B2", "T1"],
-                 "kind": ["branch", "branch", "team"]}
+                {
+                    "unit_id": ["b1", "b2", "t1"],
+                    "name": ["B1", "B2", "T1"],
+                    "kind": ["branch", "branch", "team"],
+                }
             )
         }
     )
@@ -48,16 +57,30 @@ def logged(store):
         for i, (hours, channel, served_by, unit) in enumerate(steps):
             last = i == len(steps) - 1
             at = DAY + dt.timedelta(hours=hours)
-            events.append((ref, at, channel, served_by, unit, response if last else None))
+            events.append(
+                (ref, at, channel, served_by, unit, response if last else None)
+            )
             if last and response:
                 answers.append((response, at, channel, served_by, unit, nps))
     names = ["response_id", "submitted_at", "channel", "served_by", "unit_id", "nps"]
     store.write(
-        {"customer_responses": pa.table(dict(zip(names, zip(*answers), strict=True)))}
+        {
+            "customer_responses": pa.table(
+                dict(zip(names, zip(*answers, strict=True), strict=True))
+            )
+        }
     )
-    names = ["customer_ref", "timestamp", "channel", "served_by", "unit_id",
-             "response_id"]
-    import_interactions(store, pa.table(dict(zip(names, zip(*events), strict=True))))
+    names = [
+        "customer_ref",
+        "timestamp",
+        "channel",
+        "served_by",
+        "unit_id",
+        "response_id",
+    ]
+    import_interactions(
+        store, pa.table(dict(zip(names, zip(*events, strict=True), strict=True)))
+    )
     return store
 
 
@@ -69,8 +92,13 @@ def test_journey_flags(logged):
     )
     # A hand-off is a bot step directly followed by a human one: c1 only.
     assert frame["handoff"].to_dict() == {
-        "c1": True, "c2": False, "c3": False, "c4": False, "c5": False,
-        "c6": False, "c7": False,
+        "c1": True,
+        "c2": False,
+        "c3": False,
+        "c4": False,
+        "c5": False,
+        "c6": False,
+        "c7": False,
     }
     assert frame.loc[["c2", "c4"], "human_only"].all()
     assert not frame.loc[["c1", "c5", "c6", "c7"], "human_only"].any()

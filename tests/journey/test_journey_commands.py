@@ -21,25 +21,77 @@ def test_programme_commands(store_url):
         opened.write(
             {
                 "units": pa.table(
-                    {"unit_id": ["b1", "b2"], "name": ["B1", "B2"],
-                     "kind": ["branch", "branch"]}
+                    {
+                        "unit_id": ["b1", "b2"],
+                        "name": ["B1", "B2"],
+                        "kind": ["branch", "branch"],
+                    }
                 )
             }
         )
-    made = _run(store_url, "journey", "add-initiative", "New CRM", "--starts-on",
-                "2025-01-01", "--ends-on", "2025-12-31", "--id", "crm")
+    made = _run(
+        store_url,
+        "journey",
+        "add-initiative",
+        "New CRM",
+        "--starts-on",
+        "2025-01-01",
+        "--ends-on",
+        "2025-12-31",
+        "--id",
+        "crm",
+    )
     assert made.exit_code == 0, made.output
-    made = _run(store_url, "journey", "add-activity", "crm", "--phase", "tell",
-                "--name", "Roadshow", "--starts-on", "2025-02-01", "--ends-on",
-                "2025-02-28", "--unit", "b1", "--unit", "b2", "--id", "show")
+    made = _run(
+        store_url,
+        "journey",
+        "add-activity",
+        "crm",
+        "--phase",
+        "tell",
+        "--name",
+        "Roadshow",
+        "--starts-on",
+        "2025-02-01",
+        "--ends-on",
+        "2025-02-28",
+        "--unit",
+        "b1",
+        "--unit",
+        "b2",
+        "--id",
+        "show",
+    )
     assert made.exit_code == 0, made.output
-    refused = _run(store_url, "journey", "add-activity", "crm", "--phase", "tell",
-                   "--name", "No units", "--starts-on", "2025-02-01", "--ends-on",
-                   "2025-02-28")
+    refused = _run(
+        store_url,
+        "journey",
+        "add-activity",
+        "crm",
+        "--phase",
+        "tell",
+        "--name",
+        "No units",
+        "--starts-on",
+        "2025-02-01",
+        "--ends-on",
+        "2025-02-28",
+    )
     assert refused.exit_code == 1
     assert "InputError" in refused.output and "has no units" in refused.output
-    assert _run(store_url, "journey", "recognise", "b1", "--period", "2025-03-03",
-                "--kind", "award").exit_code == 0
+    assert (
+        _run(
+            store_url,
+            "journey",
+            "recognise",
+            "b1",
+            "--period",
+            "2025-03-03",
+            "--kind",
+            "award",
+        ).exit_code
+        == 0
+    )
     listed = _run(store_url, "journey", "list")
     assert listed.exit_code == 0
     assert "Roadshow" in listed.output and "b1,b2" in listed.output
@@ -64,11 +116,40 @@ def test_kpis_command_on_an_initiative_without_answers(store_url):
         opened.write(
             {"units": pa.table({"unit_id": ["b1"], "name": ["B1"], "kind": ["branch"]})}
         )
-    assert _run(store_url, "journey", "add-initiative", "CRM", "--starts-on",
-                "2025-01-01", "--ends-on", "2025-06-30", "--id", "crm").exit_code == 0
-    assert _run(store_url, "journey", "add-activity", "crm", "--phase", "activate",
-                "--name", "Pilot", "--starts-on", "2025-02-01", "--ends-on",
-                "2025-02-28", "--unit", "b1").exit_code == 0
+    assert (
+        _run(
+            store_url,
+            "journey",
+            "add-initiative",
+            "CRM",
+            "--starts-on",
+            "2025-01-01",
+            "--ends-on",
+            "2025-06-30",
+            "--id",
+            "crm",
+        ).exit_code
+        == 0
+    )
+    assert (
+        _run(
+            store_url,
+            "journey",
+            "add-activity",
+            "crm",
+            "--phase",
+            "activate",
+            "--name",
+            "Pilot",
+            "--starts-on",
+            "2025-02-01",
+            "--ends-on",
+            "2025-02-28",
+            "--unit",
+            "b1",
+        ).exit_code
+        == 0
+    )
     shown = _run(store_url, "journey", "kpis", "crm", "--phase", "activate")
     assert shown.exit_code == 0, shown.output
     assert "coverage" in shown.output and "participation" in shown.output

@@ -24,8 +24,15 @@ def _answers():
         for month in range(1, 6):
             for i in range(size):
                 rid = f"{unit}-{month}-{i}"
-                responses.append((rid, unit, dt.datetime(2025, month, 10), ENPS[unit],
-                                  "idea" if i < 2 else None))
+                responses.append(
+                    (
+                        rid,
+                        unit,
+                        dt.datetime(2025, month, 10),
+                        ENPS[unit],
+                        "idea" if i < 2 else None,
+                    )
+                )
                 items.append((rid, "energy", 4))
                 if month == 1:
                     items.append((rid, "readiness_tools", 5 if i < 4 else 2))
@@ -35,8 +42,9 @@ def _answers():
     names = ["response_id", "unit_id", "submitted_at", "enps", "comment"]
     columns = dict(zip(names, zip(*responses, strict=True), strict=True))
     columns["enps"] = pa.array(columns["enps"], pa.int16())
-    item_columns = dict(zip(["response_id", "item_id", "value"],
-                            zip(*items, strict=True), strict=True))
+    item_columns = dict(
+        zip(["response_id", "item_id", "value"], zip(*items, strict=True), strict=True)
+    )
     item_columns["value"] = pa.array(item_columns["value"], pa.int16())
     return pa.table(columns), pa.table(item_columns)
 
@@ -47,8 +55,12 @@ def company(store):
     store.write(
         {
             "units": pa.table(
-                {"unit_id": list(SIZES), "name": list(SIZES), "kind": ["branch"] * 4,
-                 "region": ["North"] * 4}
+                {
+                    "unit_id": list(SIZES),
+                    "name": list(SIZES),
+                    "kind": ["branch"] * 4,
+                    "region": ["North"] * 4,
+                }
             ),
             "employee_responses": responses,
             "employee_items": items,
@@ -65,23 +77,43 @@ def company(store):
             ),
         }
     )
-    programme.add_initiative(store, name="CRM", starts_on="2025-02-01",
-                             ends_on="2025-05-31", initiative_id="crm")
-    programme.add_activity(store, "crm", phase="activate", name="Pilot",
-                           units=["b1", "b2"], starts_on="2025-02-01",
-                           ends_on="2025-03-31", participants={"b1": 4, "b2": 1},
-                           eligible={"b1": 5, "b2": 3})
+    programme.add_initiative(
+        store,
+        name="CRM",
+        starts_on="2025-02-01",
+        ends_on="2025-05-31",
+        initiative_id="crm",
+    )
+    programme.add_activity(
+        store,
+        "crm",
+        phase="activate",
+        name="Pilot",
+        units=["b1", "b2"],
+        starts_on="2025-02-01",
+        ends_on="2025-03-31",
+        participants={"b1": 4, "b2": 1},
+        eligible={"b1": 5, "b2": 3},
+    )
     programme.recognise(store, unit_id="b1", period="2025-03-01", kind="award")
-    programme.add_action(store, unit_id="b1", description="Rota", opened_on="2025-02-03",
-                         closed_on="2025-02-13")
-    programme.add_action(store, unit_id="b2", description="Tools",
-                         opened_on="2025-03-01")
+    programme.add_action(
+        store,
+        unit_id="b1",
+        description="Rota",
+        opened_on="2025-02-03",
+        closed_on="2025-02-13",
+    )
+    programme.add_action(
+        store, unit_id="b2", description="Tools", opened_on="2025-03-01"
+    )
     return store
 
 
 def _rows(frame, kpi):
     return frame[frame["kpi"] == kpi].set_index(
-        "unit_id" if frame.loc[frame["kpi"] == kpi, "unit_id"].notna().any() else "period"
+        "unit_id"
+        if frame.loc[frame["kpi"] == kpi, "unit_id"].notna().any()
+        else "period"
     )
 
 

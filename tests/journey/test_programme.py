@@ -77,7 +77,9 @@ def test_bad_activity_is_refused_and_nothing_written(units_store, overrides, mes
         "starts_on": "2025-03-01",
         "ends_on": "2025-03-31",
     }
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        InputError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
         programme.add_activity(units_store, crm, **(options | overrides))
     assert units_store.count("activities") == 0
     assert units_store.count("activity_units") == 0
@@ -86,32 +88,58 @@ def test_bad_activity_is_refused_and_nothing_written(units_store, overrides, mes
 def test_overlapping_initiatives_on_same_units_name_both(units_store):
     first = _crm(units_store, initiative_id="crm", name="CRM")
     programme.add_activity(
-        units_store, first, phase="know", name="Baseline", units=["b1", "b2"],
-        starts_on="2025-01-01", ends_on="2025-01-31",
+        units_store,
+        first,
+        phase="know",
+        name="Baseline",
+        units=["b1", "b2"],
+        starts_on="2025-01-01",
+        ends_on="2025-01-31",
     )
     second = _crm(
-        units_store, initiative_id="app", name="New app",
-        starts_on="2025-06-01", ends_on="2026-05-31",
+        units_store,
+        initiative_id="app",
+        name="New app",
+        starts_on="2025-06-01",
+        ends_on="2026-05-31",
     )
     with pytest.raises(InputError, match=r"'app'.*overlaps initiative 'crm'.*b2"):
         programme.add_activity(
-            units_store, second, phase="tell", name="Launch", units=["b2", "b3"],
-            starts_on="2025-07-01", ends_on="2025-07-31",
+            units_store,
+            second,
+            phase="tell",
+            name="Launch",
+            units=["b2", "b3"],
+            starts_on="2025-07-01",
+            ends_on="2025-07-31",
         )
     assert units_store.count("activities") == 1
 
     # Other units, or an initiative that starts after the first ends, are fine.
     programme.add_activity(
-        units_store, second, phase="tell", name="Launch", units=["b3"],
-        starts_on="2025-07-01", ends_on="2025-07-31",
+        units_store,
+        second,
+        phase="tell",
+        name="Launch",
+        units=["b3"],
+        starts_on="2025-07-01",
+        ends_on="2025-07-31",
     )
     later = _crm(
-        units_store, initiative_id="y2", name="Year 2",
-        starts_on="2026-06-01", ends_on="2026-12-31",
+        units_store,
+        initiative_id="y2",
+        name="Year 2",
+        starts_on="2026-06-01",
+        ends_on="2026-12-31",
     )
     programme.add_activity(
-        units_store, later, phase="know", name="Baseline", units=["b1"],
-        starts_on="2026-06-01", ends_on="2026-06-30",
+        units_store,
+        later,
+        phase="know",
+        name="Baseline",
+        units=["b1"],
+        starts_on="2026-06-01",
+        ends_on="2026-06-30",
     )
     assert units_store.count("activities") == 3
 
@@ -123,12 +151,18 @@ def test_recognitions_and_actions(units_store):
     with pytest.raises(InputError, match="unknown unit"):
         programme.recognise(units_store, unit_id="nope", period="2025-03-01", kind="x")
     programme.add_action(
-        units_store, unit_id="b2", description="Fix rota", opened_on="2025-02-01",
+        units_store,
+        unit_id="b2",
+        description="Fix rota",
+        opened_on="2025-02-01",
         closed_on="2025-02-20",
     )
     with pytest.raises(InputError, match="before starts_on|is before"):
         programme.add_action(
-            units_store, unit_id="b2", description="Late", opened_on="2025-02-01",
+            units_store,
+            unit_id="b2",
+            description="Late",
+            opened_on="2025-02-01",
             closed_on="2025-01-20",
         )
     assert units_store.count("recognitions") == 1

@@ -104,7 +104,9 @@ def handoff(
     )
     for warning in caught:
         if issubclass(warning.category, ExcxWarning):
-            err_console.print(f"[yellow]{warning.category.__name__}[/]: {warning.message}")
+            err_console.print(
+                f"[yellow]{warning.category.__name__}[/]: {warning.message}"
+            )
 
 
 app.add_typer(channels_app, name="channels")

@@ -179,7 +179,9 @@ def handoff_effect(
 def _handoff_cells(store: Store, period: str) -> pd.DataFrame:
     rows = journey_responses(store)
     rows = rows.filter(
-        rows.nps.notnull() & rows.answer_unit.notnull() & (rows.handoff | rows.human_only)
+        rows.nps.notnull()
+        & rows.answer_unit.notnull()
+        & (rows.handoff | rows.human_only)
     )
     rows = rows.mutate(
         unit_id=rows.answer_unit,

@@ -68,7 +68,8 @@ def import_interactions(
     >>> store = excx.connect("duckdb://:memory:"); store.init()
     >>> log = pa.table({"customer_ref": ["c1", "c1"],
     ...                 "timestamp": ["2025-01-02 10:00", "2025-01-02 10:05"],
-    ...                 "channel": ["chatbot", "web"], "served_by": ["bot", "self_service"],
+    ...                 "channel": ["chatbot", "web"],
+    ...                 "served_by": ["bot", "self_service"],
     ...                 "unit_id": [None, None]})
     >>> import_interactions(store, log)
     2
@@ -111,7 +112,10 @@ def _read(source: str | Path | pa.Table) -> tuple[str, pa.Table]:
                 path, convert_options=pa_csv.ConvertOptions(column_types=types)
             )
     events = events.rename_columns(
-        [_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in events.column_names]
+        [
+            _ALIASES.get(c.strip().lower(), c.strip().lower())
+            for c in events.column_names
+        ]
     )
     missing = [c for c in LOG_COLUMNS if c not in events.column_names]
     if missing:
@@ -169,18 +173,37 @@ def _rules() -> list[tuple[str, str, str]]:
             "timestamp",
             "timestamp_text IS NOT NULL AND occurred_at IS NULL",
         ),
-        (f"channel must be one of {', '.join(CHANNELS)}", "channel",
-         f"channel NOT IN ({channels})"),
-        (f"served_by must be one of {', '.join(SERVED_BY)}", "served_by",
-         f"served_by NOT IN ({served})"),
-        ("unknown unit: not in the units table", "unit_id",
-         "unit_id IS NOT NULL AND NOT known_unit"),
-        ("unknown response_id: not in customer_responses", "response_id",
-         "response_id IS NOT NULL AND NOT known_response"),
-        ("out of order: earlier than the previous event of this customer_ref",
-         "timestamp", "occurred_at < previous_at"),
-        ("duplicate event: same customer_ref, timestamp, channel and served_by as "
-         "an earlier row", "timestamp", "copy > 1"),
+        (
+            f"channel must be one of {', '.join(CHANNELS)}",
+            "channel",
+            f"channel NOT IN ({channels})",
+        ),
+        (
+            f"served_by must be one of {', '.join(SERVED_BY)}",
+            "served_by",
+            f"served_by NOT IN ({served})",
+        ),
+        (
+            "unknown unit: not in the units table",
+            "unit_id",
+            "unit_id IS NOT NULL AND NOT known_unit",
+        ),
+        (
+            "unknown response_id: not in customer_responses",
+            "response_id",
+            "response_id IS NOT NULL AND NOT known_response",
+        ),
+        (
+            "out of order: earlier than the previous event of this customer_ref",
+            "timestamp",
+            "occurred_at < previous_at",
+        ),
+        (
+            "duplicate event: same customer_ref, timestamp, channel and served_by as "
+            "an earlier row",
+            "timestamp",
+            "copy > 1",
+        ),
     ]
 
 

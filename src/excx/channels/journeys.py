@@ -42,16 +42,20 @@ def journeys(store: Store) -> ir.Table:
     handoff = ((events.previous == "bot") & (events.served_by == "human")).fill_null(
         False
     )
-    return events.group_by("customer_ref").aggregate(
-        steps=events.count(),
-        path=events.step.group_concat(PATH_SEPARATOR, order_by=order),
-        bot_steps=events.count(where=events.served_by == "bot"),
-        human_steps=events.count(where=events.served_by == "human"),
-        handoff=handoff.any(),
-        response_id=events.response_id.max(),
-        started_at=events.occurred_at.min(),
-        ended_at=events.occurred_at.max(),
-    ).mutate(human_only=lambda t: t.human_steps == t.steps)
+    return (
+        events.group_by("customer_ref")
+        .aggregate(
+            steps=events.count(),
+            path=events.step.group_concat(PATH_SEPARATOR, order_by=order),
+            bot_steps=events.count(where=events.served_by == "bot"),
+            human_steps=events.count(where=events.served_by == "human"),
+            handoff=handoff.any(),
+            response_id=events.response_id.max(),
+            started_at=events.occurred_at.min(),
+            ended_at=events.occurred_at.max(),
+        )
+        .mutate(human_only=lambda t: t.human_steps == t.steps)
+    )
 
 
 def journey_responses(store: Store) -> ir.Table:
@@ -64,9 +68,7 @@ def journey_responses(store: Store) -> ir.Table:
     return paths.join(answers, "response_id")
 
 
-def common_paths(
-    store: Store, *, top: int = 10, level: float = 0.95
-) -> pd.DataFrame:
+def common_paths(store: Store, *, top: int = 10, level: float = 0.95) -> pd.DataFrame:
     """The most frequent journey paths and the NPS of each.
 
     Returns

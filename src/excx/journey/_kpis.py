@@ -85,7 +85,9 @@ def item_shares(
         return frame.reindex(columns=[*COLUMNS, "successes"])
     low, high = wilson_interval(frame["successes"], frame["n"])
     frame = frame.assign(
-        value=100 * frame["successes"] / frame["n"], ci_low=100 * low, ci_high=100 * high
+        value=100 * frame["successes"] / frame["n"],
+        ci_low=100 * low,
+        ci_high=100 * high,
     )
     frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m-%d")
     gated = []
@@ -120,8 +122,9 @@ def pooled_trend(cells: pd.DataFrame) -> tuple[int, float, float, float] | None:
     beta, se = slope(np.asarray(index, dtype=float), share.to_numpy(dtype=float))
     k = float(len(months))
     # t_interval's mean ± t(n − 1) sd / √n with n = k − 1, sd = se √(k − 1).
-    low, high = t_interval(np.array([k - 1]), np.array([beta]),
-                           np.array([se * np.sqrt(k - 1)]))
+    low, high = t_interval(
+        np.array([k - 1]), np.array([beta]), np.array([se * np.sqrt(k - 1)])
+    )
     return len(months), beta, float(low[0]), float(high[0])
 
 
@@ -142,16 +145,25 @@ def engagement_change(
     around = around.merge(cells[["unit_id", "month", "value"]], on=["unit_id", "month"])
     around["side"] = np.where(around["offset"] > 0, "after", "before")
     sides = around.pivot_table(index="event", columns="side", values="value")
-    changes = (sides.get("after") - sides.get("before")).dropna() if len(sides) and {
-        "after", "before"
-    } <= set(sides.columns) else pd.Series(dtype=float)
+    changes = (
+        (sides.get("after") - sides.get("before")).dropna()
+        if len(sides) and {"after", "before"} <= set(sides.columns)
+        else pd.Series(dtype=float)
+    )
     note = f"engagement {months} months after minus before a recognition"
     if len(changes) < 2:
         return row("reward", "engagement_change", n=len(changes), note=note)
     n = np.array([float(len(changes))])
     low, high = t_interval(n, np.array([changes.mean()]), np.array([changes.std()]))
-    return row("reward", "engagement_change", n=len(changes), value=changes.mean(),
-               ci_low=low[0], ci_high=high[0], note=note)
+    return row(
+        "reward",
+        "engagement_change",
+        n=len(changes),
+        value=changes.mean(),
+        ci_low=low[0],
+        ci_high=high[0],
+        note=note,
+    )
 
 
 def monthly_voice(store: Store, scope: dict, rule: PrivacyRule) -> pd.DataFrame:
@@ -179,13 +191,21 @@ def monthly_voice(store: Store, scope: dict, rule: PrivacyRule) -> pd.DataFrame:
         period="month",
         rule=rule,
     )
-    respondents = frame.assign(phase="listen", kpi="respondents",
-                               value=frame["n"].astype(float), suppressed=False,
-                               note="employee respondents (no invitations stored)")
-    comments = shown.assign(phase="listen", kpi="comments",
-                            note=f"comments, shown from {rule.min_comments} "
-                            "respondents")
-    return pd.concat([respondents, comments], ignore_index=True).reindex(columns=COLUMNS)
+    respondents = frame.assign(
+        phase="listen",
+        kpi="respondents",
+        value=frame["n"].astype(float),
+        suppressed=False,
+        note="employee respondents (no invitations stored)",
+    )
+    comments = shown.assign(
+        phase="listen",
+        kpi="comments",
+        note=f"comments, shown from {rule.min_comments} respondents",
+    )
+    return pd.concat([respondents, comments], ignore_index=True).reindex(
+        columns=COLUMNS
+    )
 
 
 def actions(store: Store, scope: dict) -> pd.DataFrame:
@@ -206,12 +226,22 @@ def actions(store: Store, scope: dict) -> pd.DataFrame:
     ).dt.days
     return pd.concat(
         [
-            row("listen", "actions_closed", n=len(frame),
-                value=100 * closed.mean(), ci_low=100 * low[0],
-                ci_high=100 * high[0], note="share of actions closed"),
-            row("listen", "days_to_close", n=int(closed.sum()),
+            row(
+                "listen",
+                "actions_closed",
+                n=len(frame),
+                value=100 * closed.mean(),
+                ci_low=100 * low[0],
+                ci_high=100 * high[0],
+                note="share of actions closed",
+            ),
+            row(
+                "listen",
+                "days_to_close",
+                n=int(closed.sum()),
                 value=float(days.median()) if len(days) else np.nan,
-                note="median days from opened to closed"),
+                note="median days from opened to closed",
+            ),
         ],
         ignore_index=True,
     )

@@ -58,7 +58,9 @@ def add_initiative(
 @known_errors
 def add_activity(
     initiative_id: Annotated[str, typer.Argument(help="The initiative's id.")],
-    phase: Annotated[str, typer.Option(help="know, tell, activate, reward, listen, measure.")],
+    phase: Annotated[
+        str, typer.Option(help="know, tell, activate, reward, listen, measure.")
+    ],
     name: Annotated[str, typer.Option(help="What the activity is.")],
     starts_on: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
     ends_on: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")],
@@ -102,8 +104,12 @@ def recognise(
     """Record a recognition of a unit (Reward phase)."""
     with excx.connect(store) as opened:
         made = programme.recognise(
-            opened, unit_id=unit_id, period=period, kind=kind,
-            activity_id=activity, note=note,
+            opened,
+            unit_id=unit_id,
+            period=period,
+            kind=kind,
+            activity_id=activity,
+            note=note,
         )
     console.print(f"recognition {made} recorded")
 
@@ -120,8 +126,11 @@ def add_action(
     """Record an action taken on employee feedback (Listen phase)."""
     with excx.connect(store) as opened:
         made = programme.add_action(
-            opened, unit_id=unit_id, description=description,
-            opened_on=opened_on, closed_on=closed_on,
+            opened,
+            unit_id=unit_id,
+            description=description,
+            opened_on=opened_on,
+            closed_on=closed_on,
         )
     console.print(f"action {made} recorded")
 
@@ -129,7 +138,9 @@ def add_action(
 @journey_app.command("list")
 @known_errors
 def list_(
-    initiative: Annotated[str | None, typer.Option(help="Only this initiative.")] = None,
+    initiative: Annotated[
+        str | None, typer.Option(help="Only this initiative.")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """List initiatives and their activities, phase by phase."""
@@ -140,8 +151,16 @@ def list_(
         initiatives = initiatives[initiatives["initiative_id"] == initiative]
     columns = ["initiative_id", "name", "starts_on", "ends_on", "activities", "units"]
     print_frame(initiatives[columns], "Initiatives")
-    columns = ["activity_id", "initiative_id", "phase", "name", "status",
-               "starts_on", "ends_on", "units"]
+    columns = [
+        "activity_id",
+        "initiative_id",
+        "phase",
+        "name",
+        "status",
+        "starts_on",
+        "ends_on",
+        "units",
+    ]
     print_frame(activities[columns], "Activities")
 
 
@@ -179,10 +198,18 @@ def did_(
     """Did the activity move eNPS or NPS? Difference-in-differences, event study."""
     with excx.connect(store) as opened, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcxWarning)
-        result = did(opened, activity_id, outcome=outcome, window=window,
-                     period=period, level=level)
-    print_frame(result.to_frame().drop(columns=["n_units", "n_treated", "n_periods"]),
-                 f"{outcome} effect of {activity_id} ({level:.0%} intervals)")
+        result = did(
+            opened,
+            activity_id,
+            outcome=outcome,
+            window=window,
+            period=period,
+            level=level,
+        )
+    print_frame(
+        result.to_frame().drop(columns=["n_units", "n_treated", "n_periods"]),
+        f"{outcome} effect of {activity_id} ({level:.0%} intervals)",
+    )
     row = result.effect.iloc[0]
     console.print(
         f"{int(row['n_treated'])} treated of {int(row['n_units'])} units over "
@@ -191,7 +218,9 @@ def did_(
     )
     for warning in caught:
         if issubclass(warning.category, ExcxWarning):
-            err_console.print(f"[yellow]{warning.category.__name__}[/]: {warning.message}")
+            err_console.print(
+                f"[yellow]{warning.category.__name__}[/]: {warning.message}"
+            )
 
 
 @journey_app.command("maturity")
@@ -218,7 +247,9 @@ def maturity_(
         if not answers.exists():
             raise InputError(f"{answers}: no such file")
         frame = pd.read_csv(answers)
-        pairs |= dict(zip(frame.get("item_id", []), frame.get("value", []), strict=True))
+        pairs |= dict(
+            zip(frame.get("item_id", []), frame.get("value", []), strict=True)
+        )
     if assessment is not None or save:
         with excx.connect(store) as opened:
             if save:

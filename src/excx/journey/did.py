@@ -208,8 +208,9 @@ def did_panel(
         sample[name] = (sample["_treated"] & (sample["_rel"] == k)).astype(float)
     events = _fit(sample, list(names), outcome, weighted)
     event_study = _rows(events, names, "event", level, counts)
-    reference = pd.DataFrame([{"term": "event", "relative_period": -1.0,
-                               "estimate": 0.0, **counts}])
+    reference = pd.DataFrame(
+        [{"term": "event", "relative_period": -1.0, "estimate": 0.0, **counts}]
+    )
     event_study = pd.concat([event_study, reference], ignore_index=True)
     event_study = event_study.sort_values("relative_period", ignore_index=True)
     event_study = event_study.reindex(columns=RESULT_COLUMNS)
@@ -226,10 +227,16 @@ def did_panel(
             ),
             stacklevel=2,
         )
-    log.info("did on %s: %d units (%d treated), %d periods", outcome, n_units,
-             n_treated, n_periods)
-    return DidResult(effect.reindex(columns=RESULT_COLUMNS), event_study,
-                     pretrend, outcome)
+    log.info(
+        "did on %s: %d units (%d treated), %d periods",
+        outcome,
+        n_units,
+        n_treated,
+        n_periods,
+    )
+    return DidResult(
+        effect.reindex(columns=RESULT_COLUMNS), event_study, pretrend, outcome
+    )
 
 
 def _activity_design(activity: Mapping) -> tuple[list[str], dt.date]:
@@ -280,7 +287,10 @@ def _sample(cells, treated_units, start, *, outcome, window) -> pd.DataFrame:
 
 def _check_privacy(sample: pd.DataFrame, rule: PrivacyRule) -> None:
     treated = sample[sample["_treated"]]
-    for label, part in (("before", treated["_rel"] < 0), ("after", treated["_rel"] >= 0)):
+    for label, part in (
+        ("before", treated["_rel"] < 0),
+        ("after", treated["_rel"] >= 0),
+    ):
         n = int(treated.loc[part, "enps_n"].sum())
         if n < rule.min_n:
             raise PrivacyError(

@@ -76,7 +76,9 @@ def know(store: Store, initiative_id: str, *, readiness_prefix: str = "readiness
         for name in ("enps", "engagement"):
             frame = compute(store, name, by=("unit_id", "period"), where=where)
             frames.append(_kpis.tidy(frame, "know", name, note=note))
-    known = pd.concat(frames, ignore_index=True) if frames else _kpis.row("know", "enps")
+    known = (
+        pd.concat(frames, ignore_index=True) if frames else _kpis.row("know", "enps")
+    )
     order = known[known["kpi"] == "enps"].sort_values("value", na_position="last")
     rank = {unit: i for i, unit in enumerate(order["unit_id"])}
     known = known.sort_values(
@@ -101,8 +103,18 @@ def tell(store: Store, initiative_id: str, *, item: str = "vision") -> pd.DataFr
     if trend is not None:
         n, beta, low, high = trend
         frame = pd.concat(
-            [frame, _kpis.row("tell", f"{item}_trend", n=n, value=beta, ci_low=low,
-                              ci_high=high, note="points per month")],
+            [
+                frame,
+                _kpis.row(
+                    "tell",
+                    f"{item}_trend",
+                    n=n,
+                    value=beta,
+                    ci_low=low,
+                    ci_high=high,
+                    note="points per month",
+                ),
+            ],
             ignore_index=True,
         )
     return frame[KPI_COLUMNS]
@@ -130,16 +142,30 @@ def activate(store: Store, initiative_id: str) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = 100 * participants / eligible
     rows = pd.DataFrame(
-        {"phase": "activate", "kpi": "participation", "unit_id": frame["unit_id"],
-         "n": frame["eligible"], "value": share, "ci_low": 100 * low,
-         "ci_high": 100 * high, "suppressed": False, "note": "participants / eligible"}
+        {
+            "phase": "activate",
+            "kpi": "participation",
+            "unit_id": frame["unit_id"],
+            "n": frame["eligible"],
+            "value": share,
+            "ci_low": 100 * low,
+            "ci_high": 100 * high,
+            "suppressed": False,
+            "note": "participants / eligible",
+        }
     )
     total = len(scope["units"])
     covered = frame["unit_id"].nunique()
     low, high = wilson_interval(np.array([covered]), np.array([total]))
-    coverage = _kpis.row("activate", "coverage", n=total, value=100 * covered / total,
-                    ci_low=100 * low[0], ci_high=100 * high[0],
-                    note="share of the initiative's units in an Activate activity")
+    coverage = _kpis.row(
+        "activate",
+        "coverage",
+        n=total,
+        value=100 * covered / total,
+        ci_low=100 * low[0],
+        ci_high=100 * high[0],
+        note="share of the initiative's units in an Activate activity",
+    )
     return pd.concat([rows, coverage], ignore_index=True)[KPI_COLUMNS]
 
 
@@ -159,13 +185,28 @@ def reward(store: Store, initiative_id: str, *, months: int = 3) -> pd.DataFrame
     )
     records = store.to_pyarrow(table.select("unit_id", "period")).to_pandas()
     counts = records.groupby("unit_id").size().reindex(scope["units"], fill_value=0)
-    rows = pd.DataFrame({"phase": "reward", "kpi": "recognitions",
-                         "unit_id": counts.index, "n": counts.to_numpy(),
-                         "value": counts.to_numpy(dtype=float), "suppressed": False,
-                         "note": "recognitions in the span"})
+    rows = pd.DataFrame(
+        {
+            "phase": "reward",
+            "kpi": "recognitions",
+            "unit_id": counts.index,
+            "n": counts.to_numpy(),
+            "value": counts.to_numpy(dtype=float),
+            "suppressed": False,
+            "note": "recognitions in the span",
+        }
+    )
     share = 100 * (counts > 0).mean()
-    parts = [rows, _kpis.row("reward", "recognised_share", n=len(counts), value=share,
-                        note="share of units recognised at least once")]
+    parts = [
+        rows,
+        _kpis.row(
+            "reward",
+            "recognised_share",
+            n=len(counts),
+            value=share,
+            note="share of units recognised at least once",
+        ),
+    ]
     if len(records):
         parts.append(_kpis.engagement_change(store, scope["units"], records, months))
     return pd.concat(parts, ignore_index=True)[KPI_COLUMNS]
@@ -185,14 +226,21 @@ def listen(store: Store, initiative_id: str, *, rule: PrivacyRule | None = None)
     start, end = scope["starts_on"], scope["ends_on"]
     surveys = store.table("surveys")
     surveys = surveys.filter(
-        (surveys.audience == "employee") & (surveys.kind == "pulse")
+        (surveys.audience == "employee")
+        & (surveys.kind == "pulse")
         & (surveys.opens_at.cast("date").between(start, end))
     )
     opens = store.to_pyarrow(surveys.select("opens_at")).to_pandas()["opens_at"]
     gaps = opens.sort_values().diff().dt.days.dropna()
-    parts = [_kpis.row("listen", "pulses", n=len(opens),
-                  value=float(gaps.median()) if len(gaps) else np.nan,
-                  note="value: median days between pulses")]
+    parts = [
+        _kpis.row(
+            "listen",
+            "pulses",
+            n=len(opens),
+            value=float(gaps.median()) if len(gaps) else np.nan,
+            note="value: median days between pulses",
+        )
+    ]
     parts.append(_kpis.monthly_voice(store, scope, rule))
     parts.append(_kpis.actions(store, scope))
     return pd.concat(parts, ignore_index=True)[KPI_COLUMNS]
@@ -233,8 +281,12 @@ def _scope(store: Store, initiative_id: str) -> dict:
     if not units:
         raise InputError(f"initiative {initiative_id!r} has no activities with units")
     row = found.iloc[0]
-    return {"units": units, "starts_on": _date(row["starts_on"]),
-            "ends_on": _date(row["ends_on"]), "activities": acts}
+    return {
+        "units": units,
+        "starts_on": _date(row["starts_on"]),
+        "ends_on": _date(row["ends_on"]),
+        "activities": acts,
+    }
 
 
 def _date(value) -> dt.date:

@@ -292,9 +292,13 @@ def add_action(
 
 def initiatives(store: Store) -> pd.DataFrame:
     """Every initiative, with its number of activities and units, by start date."""
-    counts = _activity_units(store).group_by("initiative_id").aggregate(
-        activities=lambda t: t.activity_id.nunique(),
-        units=lambda t: t.unit_id.nunique(),
+    counts = (
+        _activity_units(store)
+        .group_by("initiative_id")
+        .aggregate(
+            activities=lambda t: t.activity_id.nunique(),
+            units=lambda t: t.unit_id.nunique(),
+        )
     )
     table = store.table("initiatives")
     joined = table.left_join(counts, "initiative_id").select(

@@ -109,12 +109,24 @@ def programme(
     expected["period"] = pd.to_datetime(expected["period"])
     responses = company.tables
     employees = _apply(
-        responses["employee_responses"], "enps", expected, "expected_enps",
-        units, starts_on, enps_effect, rng,
+        responses["employee_responses"],
+        "enps",
+        expected,
+        "expected_enps",
+        units,
+        starts_on,
+        enps_effect,
+        rng,
     )
     customers = _apply(
-        responses["customer_responses"], "nps", expected, "expected_nps",
-        units, starts_on, nps_effect, rng,
+        responses["customer_responses"],
+        "nps",
+        expected,
+        "expected_nps",
+        units,
+        starts_on,
+        nps_effect,
+        rng,
     )
     tables = {
         "initiatives": pa.table(
@@ -174,7 +186,9 @@ def _apply(answers, column, expected, expected_column, units, starts_on, effect,
     frame = pd.DataFrame(
         {
             "unit_id": answers.column("unit_id").to_pandas(),
-            "period": answers.column("submitted_at").to_pandas().dt.to_period("M")
+            "period": answers.column("submitted_at")
+            .to_pandas()
+            .dt.to_period("M")
             .dt.to_timestamp(),
         }
     )
@@ -198,6 +212,4 @@ def _apply(answers, column, expected, expected_column, units, starts_on, effect,
     values = answers.column(column).fill_null(0).to_numpy(zero_copy_only=False)
     values = np.where(replace, replacement, values)
     index = answers.schema.get_field_index(column)
-    return answers.set_column(
-        index, column, pa.array(values, pa.int16(), mask=mask)
-    )
+    return answers.set_column(index, column, pa.array(values, pa.int16(), mask=mask))
