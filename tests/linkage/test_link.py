@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 import excx
 from excx import synth
 from excx.cli import app
+from excx.errors import InputError
 from excx.linkage.link import ESTIMATE_COLUMNS, link
 
 MODELS = {
@@ -100,3 +101,9 @@ def test_too_few_units_gives_reasons(duckdb_store):
     missing = estimates[estimates["estimate"].isna()]
     assert {"correlation", "fixed_effects"} <= set(missing["model"])
     assert missing["reason"].notna().all()
+
+
+def test_too_few_bootstrap_draws_is_an_input_error(store_path):
+    with excx.connect(f"duckdb://{store_path}") as store:
+        with pytest.raises(InputError, match="n_boot"):
+            link(store, n_boot=0)

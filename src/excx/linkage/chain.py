@@ -38,6 +38,10 @@ _LABEL = (
 )
 
 
+# A floor against meaningless percentile intervals (and division by zero draws).
+MIN_BOOT = 10
+
+
 def chain(
     panel: pd.DataFrame,
     *,
@@ -135,6 +139,11 @@ def chain(
     >>> bool(0.1 < r.params["indirect"] < 0.35)  # true indirect effect 0.2
     True
     """
+    if n_boot < MIN_BOOT:
+        raise InputError(
+            f"n_boot={n_boot!r}; accepted: at least {MIN_BOOT} bootstrap draws "
+            "(2,000 or more for the reported intervals)"
+        )
     error = _error_columns(x_variance, x_n, x_variance_kind) if x_variance else ()
     frame, names = _prepare(panel, path, lag, effects, controls, unit, period, error)
     design = names + list(controls)

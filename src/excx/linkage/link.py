@@ -26,7 +26,7 @@ import pandas as pd
 
 from excx.errors import InputError
 from excx.linkage.agreement import group_moments, icc_from_groups
-from excx.linkage.chain import chain
+from excx.linkage.chain import MIN_BOOT, chain
 from excx.linkage.correlation import correlation
 from excx.linkage.fixed_effects import fixed_effects, fixed_effects_corrected
 from excx.linkage.multilevel import multilevel
@@ -113,6 +113,8 @@ def link(
     """
     if lag < 1:
         raise InputError(f"lag={lag!r}; accepted: a whole number of periods ≥ 1")
+    if n_boot < MIN_BOOT:
+        raise InputError(f"n_boot={n_boot!r}; accepted: at least {MIN_BOOT} draws")
 
     clock = _Clock()
     with clock("engine"):
