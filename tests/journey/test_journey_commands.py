@@ -155,3 +155,74 @@ def test_kpis_command_on_an_initiative_without_answers(store_url):
     assert "coverage" in shown.output and "participation" in shown.output
     missing = _run(store_url, "journey", "kpis", "nope")
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_did_command(store_url):
+    import datetime as dt
+
+    import numpy as np
+
+    units = [f"b{i}" for i in range(6)]
+    unit = np.repeat(np.arange(6), 8 * 6)
+    month = np.tile(np.repeat(np.arange(1, 9), 6), 6)
+    # Treated units (b0-b2) answer 10 from May; everyone else answers 7 or 3.
+    score = np.where((unit < 3) & (month >= 5), 10, np.where(month % 2, 7, 3))
+    with excx.connect(store_url) as opened:
+        opened.init()
+        opened.write(
+            {
+                "units": pa.table(
+                    {"unit_id": units, "name": units, "kind": ["branch"] * 6}
+                ),
+                "employee_responses": pa.table(
+                    {
+                        "response_id": [f"e{i}" for i in range(len(unit))],
+                        "unit_id": [units[u] for u in unit],
+                        "submitted_at": [dt.datetime(2025, m, 10) for m in month],
+                        "enps": pa.array(score, pa.int16()),
+                    }
+                ),
+            }
+        )
+    _run(
+        store_url,
+        "journey",
+        "add-initiative",
+        "CRM",
+        "--starts-on",
+        "2025-01-01",
+        "--ends-on",
+        "2025-12-31",
+        "--id",
+        "crm",
+    )
+    _run(
+        store_url,
+        "journey",
+        "add-activity",
+        "crm",
+        "--phase",
+        "activate",
+        "--name",
+        "Pilot",
+        "--starts-on",
+        "2025-05-01",
+        "--ends-on",
+        "2025-08-31",
+        "--unit",
+        "b0",
+        "--unit",
+        "b1",
+        "--unit",
+        "b2",
+        "--id",
+        "pilot",
+    )
+    shown = _run(store_url, "journey", "did", "pilot", "--window", "3")
+    assert shown.exit_code == 0, shown.output
+    # Everyone answers 7 (eNPS 0) in odd months and 3 (-100) in even ones; treated
+    # units answer 10 (+100) from May. Window 3 keeps Feb-Jul, balanced, so the DiD
+    # is exact: (100 - (-200/3)) - ((-100/3) - (-200/3)) = 133.3.
+    assert "3 treated of 6 units over 6 periods" in shown.output
+    assert "133" in shown.output
+    assert "did" in shown.output and "event" in shown.output
