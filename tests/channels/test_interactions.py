@@ -115,3 +115,27 @@ def test_missing_column_is_named(served, tmp_path):
     path.write_text("customer_ref,channel,served_by,unit_id\nc1,web,bot,\n")
     with pytest.raises(InputError, match="missing column.s. timestamp"):
         import_interactions(served, path)
+
+
+def test_parquet_with_occurred_at_column(served, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "log.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "Customer_Ref": ["c9", "c9"],
+                "occurred_at": pa.array(
+                    [dt.datetime(2025, 2, 1, 9), dt.datetime(2025, 2, 1, 9, 30)],
+                    pa.timestamp("us"),
+                ),
+                "channel": ["Web", "store"],
+                "served_by": ["self_service", "human"],
+                "unit_id": [None, "b2"],
+            }
+        ),
+        path,
+    )
+    assert import_interactions(served, path) == 2
+    stored = served.to_pyarrow(served.table("interactions")).to_pandas()
+    assert stored.sort_values("occurred_at")["channel"].tolist() == ["web", "store"]

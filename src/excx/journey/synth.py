@@ -128,7 +128,17 @@ def programme(
         nps_effect,
         rng,
     )
-    tables = {
+    tables = _records(units, first, starts_on, ends_on)
+    tables |= {"employee_responses": employees, "customer_responses": customers}
+    truth = ProgrammeTruth(
+        ACTIVITY_ID, units, starts_on, float(enps_effect), float(nps_effect)
+    )
+    return tables, truth
+
+
+def _records(units, first, starts_on, ends_on) -> dict[str, pa.Table]:
+    """The initiative, its Activate activity and the activity's units."""
+    return {
         "initiatives": pa.table(
             {
                 "initiative_id": [INITIATIVE_ID],
@@ -154,13 +164,7 @@ def programme(
         "activity_units": pa.table(
             {"activity_id": [ACTIVITY_ID] * len(units), "unit_id": list(units)}
         ),
-        "employee_responses": employees,
-        "customer_responses": customers,
     }
-    truth = ProgrammeTruth(
-        ACTIVITY_ID, units, starts_on, float(enps_effect), float(nps_effect)
-    )
-    return tables, truth
 
 
 def _treated_units(company, regions: int, share: float) -> tuple[str, ...]:
