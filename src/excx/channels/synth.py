@@ -5,9 +5,10 @@
 
 - human-served answers: the human contact at the answer's unit, preceded with
   probability ``handoff_share`` by a bot chat 10 minutes earlier (a hand-off);
-  otherwise, with probability 0.2, by a visit to another branch of the same
-  region two days earlier (so journeys span units); and with probability 0.3 by
-  a self-service web visit a day earlier;
+  otherwise, with probability 0.2, by a visit to a branch of the same region
+  (drawn at random, possibly the same one) two days earlier, so that journeys
+  span units; and with probability 0.3 by a self-service web visit a day
+  earlier;
 - bot-served and self-service answers: that one contact.
 
 The hand-off cost is set exactly in expectation: a hand-off journey's NPS answer
@@ -142,7 +143,7 @@ def _web_steps(answers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _branch_steps(answers, units, rng) -> pd.DataFrame:
-    """A visit to another branch of the answer's region, two days earlier."""
+    """A visit to a random branch of the answer's region, two days earlier."""
     branches = units[units["kind"] == "branch"]
     region_of = units.set_index("unit_id")["region"]
     regions = region_of.reindex(answers["unit_id"]).to_numpy()
