@@ -13,6 +13,7 @@ treated in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -20,6 +21,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,17 +63,20 @@ class Live:
     backend: str
     links: dict[str, list[str]] = field(default_factory=dict)
 
-    def client(self, username: str | None = None) -> httpx.Client:
+    @contextlib.contextmanager
+    def client(self, username: str | None = None) -> Iterator[httpx.Client]:
         """An httpx client on the server, logged in as `username` if given
         (CSRF header set)."""
-        client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=120)
-        if username is not None:
-            answer = client.post(
-                "/api/v1/login", json={"username": username, "password": PASSWORD}
-            )
-            answer.raise_for_status()
-            client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
-        return client
+        with httpx.Client(
+            base_url=self.url, follow_redirects=False, timeout=120
+        ) as client:
+            if username is not None:
+                answer = client.post(
+                    "/api/v1/login", json={"username": username, "password": PASSWORD}
+                )
+                answer.raise_for_status()
+                client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+            yield client
 
     def take_link(self, unit_id: str) -> str:
         """A pulse link of `unit_id` that no test has used yet."""
@@ -116,8 +121,7 @@ def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
 
 def _pulse_links(live: Live) -> dict[str, list[str]]:
     """Create a pulse survey and its links through the REST API, as an admin."""
-    admin = live.client("ada")
-    try:
+    with live.client("ada") as admin:
         created = admin.post(
             "/api/v1/surveys",
             json={
@@ -133,8 +137,6 @@ def _pulse_links(live: Live) -> dict[str, list[str]]:
             "/api/v1/surveys/pulse-web/tokens", json={"units": INVITEES}
         )
         assert issued.status_code == 200, issued.text
-    finally:
-        admin.close()
     links: dict[str, list[str]] = {}
     for row in csv.DictReader(io.StringIO(issued.text)):
         links.setdefault(row["unit_id"], []).append(row["link"])
