@@ -50,7 +50,7 @@ import pandas as pd
 
 import excx
 from excx import synth
-from excx.linkage.fixed_effects import fixed_effects_corrected
+from excx.linkage.measurement_error import fixed_effects_corrected
 from excx.linkage.panel import panel as build_panel
 
 PARAMS = synth.SynthParams(

@@ -20,7 +20,7 @@ import pytest
 
 import excx
 from excx import synth
-from excx.linkage.fixed_effects import fixed_effects_corrected
+from excx.linkage.measurement_error import fixed_effects_corrected
 from excx.linkage.panel import panel as build_panel
 
 SEEDS = (0, 1, 2, 3, 4)

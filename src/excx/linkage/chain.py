@@ -18,13 +18,9 @@ import numpy as np
 import pandas as pd
 
 from excx.errors import InputError, SmallSampleWarning
-from excx.linkage.fixed_effects import (
-    MIN_UNITS,
-    _demean,
-    _error_columns,
-    _sampling_variance,
-    with_lags,
-)
+from excx.linkage.fixed_effects import MIN_UNITS, _demean
+from excx.linkage.lags import with_lags
+from excx.linkage.measurement_error import _error_columns, _sampling_variance
 from excx.linkage.results import LinkageResult
 
 __all__ = ["chain"]

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from excx.errors import InputError
-from excx.linkage.agreement import _require_columns
+from excx.linkage._checks import _require_columns
 
 __all__ = ["key_drivers"]
 

@@ -6,7 +6,7 @@ models in both directions (naive and corrected for sampling error), the multilev
 model and the service-profit chain, returning every estimate in one tidy frame.
 
 >>> import excx
->>> from excx.linkage import link
+>>> from excx.linkage.link import link
 >>> store = excx.connect("duckdb://:memory:")
 >>> store.init()
 >>> link(store).estimates.empty
@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from excx.errors import InputError
-from excx.linkage.agreement import group_moments, icc_from_groups
 from excx.linkage.chain import MIN_BOOT, chain
 from excx.linkage.correlation import correlation
-from excx.linkage.fixed_effects import fixed_effects, fixed_effects_corrected
+from excx.linkage.fixed_effects import fixed_effects
+from excx.linkage.icc import group_moments, icc_from_groups
+from excx.linkage.measurement_error import fixed_effects_corrected
 from excx.linkage.multilevel import multilevel
 from excx.linkage.panel import panel as build_panel
 from excx.linkage.results import FRAME_COLUMNS, LinkageResult

@@ -7,7 +7,7 @@ models may use small cells internally; whatever is shown per unit must pass
 :func:`excx.privacy.gate` (see :func:`displayable`).
 
 >>> import excx
->>> from excx.linkage import panel
+>>> from excx.linkage.panel import panel
 >>> store = excx.connect("duckdb://:memory:")
 >>> store.init()
 >>> panel(store).empty

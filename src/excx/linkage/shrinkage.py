@@ -16,12 +16,12 @@ import pandas as pd
 from scipy import optimize, stats
 
 from excx.errors import InputError
-from excx.linkage.agreement import (
+from excx.linkage._checks import (
     _check_min_group_size,
     _require_columns,
     _require_units,
-    group_moments,
 )
+from excx.linkage.icc import group_moments
 from excx.metrics.kpis import DETRACTOR_MAX, PROMOTER_MIN
 from excx.schema import SCORE_RANGES
 

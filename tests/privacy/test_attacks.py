@@ -15,73 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from excx.errors import InputError, PrivacyError
-from excx.privacy import PrivacyRule, gate, gate_comments
-
-UNITS = pd.DataFrame(
-    {
-        "unit_id": [
-            "co",
-            "r_north",
-            "r_south",
-            "b1",
-            "b2",
-            "b3",
-            "b4",
-            "b5",
-            "t1",
-            "t2",
-            "d1",
-        ],
-        "parent_id": [
-            None,
-            "co",
-            "co",
-            "r_north",
-            "r_north",
-            "r_north",
-            "r_south",
-            "r_south",
-            "b1",
-            "b1",
-            "co",
-        ],
-        "region": [
-            None,
-            "north",
-            "south",
-            "north",
-            "north",
-            "north",
-            "south",
-            "south",
-            "north",
-            "north",
-            None,
-        ],
-        "kind": [
-            "company",
-            "region",
-            "region",
-            "branch",
-            "branch",
-            "branch",
-            "branch",
-            "branch",
-            "team",
-            "team",
-            "digital",
-        ],
-    }
-)
-
-
-def _cells(by: dict[str, list], n: list[int], seed: int = 0) -> pd.DataFrame:
-    """Cells with the given keys and sizes, and distinct values (means of -100..100)."""
-    values = np.random.default_rng(seed).uniform(-100, 100, len(n)).round(3)
-    return pd.DataFrame(
-        {**by, "n": n, "value": values, "ci_low": values - 10, "ci_high": values + 10}
-    )
+from excx.privacy import PrivacyRule, gate
 
 
 def _lone_hidden(parent: pd.Series, children: pd.DataFrame) -> pd.DataFrame:
@@ -104,9 +38,9 @@ def _pooled(cells: pd.DataFrame) -> pd.Series:
     return pd.Series({"n": n, "value": (cells["value"] * cells["n"]).sum() / n})
 
 
-def test_small_unit_hides_a_sibling_and_the_region_attack_fails():
-    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 30, 40])
-    out = gate(cells, by=["unit_id"], units=UNITS, period=None)
+def test_small_unit_hides_a_sibling_and_the_region_attack_fails(unit_tree, make_cells):
+    cells = make_cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 30, 40])
+    out = gate(cells, by=["unit_id"], units=unit_tree, period=None)
 
     # b1 (n=3) is primary, b2 (next smallest in region north) is its complement.
     assert out["suppressed"].tolist() == [True, True, False, False, False]
@@ -123,7 +57,7 @@ def test_small_unit_hides_a_sibling_and_the_region_attack_fails():
             }
         ),
         by=["region"],
-        units=UNITS,
+        units=unit_tree,
         period=None,
     )
     parent = region_call.iloc[0]
@@ -140,13 +74,13 @@ def test_small_unit_hides_a_sibling_and_the_region_attack_fails():
     assert _lone_hidden(parent, members).empty
 
 
-def test_unit_call_and_region_call_together_reveal_nothing():
+def test_unit_call_and_region_call_together_reveal_nothing(unit_tree, make_cells):
     # Region south is small as a whole (2 + 2 respondents): both its units are
     # hidden, and so is the digital unit d1 (no region), the smallest complement.
     # The region call makes the same choice: south and the no-region group.
     units = ["b1", "b2", "b3", "b4", "b5", "d1"]
-    cells = _cells({"unit_id": units}, [9, 12, 15, 2, 2, 6])
-    by_unit = gate(cells, by=["unit_id"], units=UNITS, period=None)
+    cells = make_cells({"unit_id": units}, [9, 12, 15, 2, 2, 6])
+    by_unit = gate(cells, by=["unit_id"], units=unit_tree, period=None)
     assert by_unit["suppressed"].tolist() == [False, False, False, True, True, True]
 
     north, south = _pooled(cells.iloc[:3]), _pooled(cells.iloc[3:5])
@@ -157,23 +91,25 @@ def test_unit_call_and_region_call_together_reveal_nothing():
             "value": [north["value"], south["value"], cells["value"].iloc[5]],
         }
     )
-    by_region = gate(regions, by=["region"], units=UNITS, period=None)
+    by_region = gate(regions, by=["region"], units=unit_tree, period=None)
     assert by_region["suppressed"].tolist() == [False, True, True]
 
-    company = gate(_pooled(cells).to_frame().T, by=[], units=UNITS, period=None).iloc[0]
+    company = gate(
+        _pooled(cells).to_frame().T, by=[], units=unit_tree, period=None
+    ).iloc[0]
     assert _lone_hidden(company, by_region).empty
     assert _lone_hidden(company, by_unit).empty
     north_row = by_region.iloc[0]
     assert _lone_hidden(north_row, by_unit.iloc[:3]).empty
 
 
-def test_months_against_their_quarter():
+def test_months_against_their_quarter(unit_tree, make_cells):
     months = ["2026-01-01", "2026-02-01", "2026-03-01"]
-    cells = _cells(
+    cells = make_cells(
         {"unit_id": ["b1"] * 3 + ["b2"] * 3, "period": months * 2},
         [3, 20, 25, 30, 30, 30],
     )
-    out = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
+    out = gate(cells, by=["unit_id", "period"], units=unit_tree, period="month")
 
     # b1 Jan (3) is primary; b1 Feb is its complement within b1's quarter, b2 Jan
     # within January, then b2 Feb (tie with Mar at 30, broken by the period key).
@@ -182,7 +118,9 @@ def test_months_against_their_quarter():
     quarters = pd.concat(
         [_pooled(cells.iloc[:3]), _pooled(cells.iloc[3:])], axis=1
     ).T.assign(unit_id=["b1", "b2"], period="2026-01-01")
-    by_quarter = gate(quarters, by=["unit_id", "period"], units=UNITS, period="quarter")
+    by_quarter = gate(
+        quarters, by=["unit_id", "period"], units=unit_tree, period="quarter"
+    )
     assert not by_quarter["suppressed"].any()
     for i, unit in enumerate(["b1", "b2"]):
         assert _lone_hidden(by_quarter.iloc[i], out[out["unit_id"] == unit]).empty
@@ -190,18 +128,18 @@ def test_months_against_their_quarter():
         january = gate(
             _pooled(cells[cells["period"] == month]).to_frame().T,
             by=[],
-            units=UNITS,
+            units=unit_tree,
             period=None,
         ).iloc[0]
         assert _lone_hidden(january, out[out["period"] == month]).empty
 
 
-def test_roles_within_a_unit():
+def test_roles_within_a_unit(unit_tree, make_cells):
     roles = ["agent", "manager", "advisor"]
-    cells = _cells(
+    cells = make_cells(
         {"unit_id": ["b3"] * 3 + ["b4"] * 3, "role": roles * 2}, [30, 2, 10, 20, 6, 8]
     )
-    out = gate(cells, by=["unit_id", "role"], units=UNITS, period=None)
+    out = gate(cells, by=["unit_id", "role"], units=unit_tree, period=None)
 
     # b3's 2 managers are primary, b3's advisors their complement; across units
     # the managers and advisors of b4 then have to go too.
@@ -211,18 +149,20 @@ def test_roles_within_a_unit():
         total = gate(
             _pooled(cells[cells["unit_id"] == unit]).to_frame().T,
             by=[],
-            units=UNITS,
+            units=unit_tree,
             period=None,
         ).iloc[0]
         assert _lone_hidden(total, members).empty
 
 
-def test_rollup_protects_a_parents_direct_respondents():
+def test_rollup_protects_a_parents_direct_respondents(unit_tree, make_cells):
     # b1 has 2 direct respondents; teams t1 (18) and t2 (20) are under it.
-    direct = _cells({"unit_id": ["b1", "t1", "t2", "b2", "b3"]}, [2, 18, 20, 30, 25])
+    direct = make_cells(
+        {"unit_id": ["b1", "t1", "t2", "b2", "b3"]}, [2, 18, 20, 30, 25]
+    )
     rolled = direct.copy()
     rolled.loc[0, ["n", "value"]] = [40, _pooled(direct.iloc[:3])["value"]]
-    rolled_out = gate(rolled, by=["unit_id"], units=UNITS, period=None, rollup=True)
+    rolled_out = gate(rolled, by=["unit_id"], units=unit_tree, period=None, rollup=True)
 
     # b1 - t1 - t2 would give the 2 direct respondents: t1 is hidden.
     assert rolled_out["suppressed"].tolist() == [False, True, False, False, False]
@@ -233,158 +173,23 @@ def test_rollup_protects_a_parents_direct_respondents():
 
     # The same data unrolled: b1's own cell is primary and t1 the complement, the
     # same choice, so the two calls together reveal nothing either.
-    direct_out = gate(direct, by=["unit_id"], units=UNITS, period=None)
+    direct_out = gate(direct, by=["unit_id"], units=unit_tree, period=None)
     assert direct_out["suppressed"].tolist() == [True, True, False, False, False]
     assert _lone_hidden(parent, direct_out.iloc[:3]).empty
 
 
-def test_rollup_without_the_direct_member_would_leak():
+def test_rollup_without_the_direct_member_would_leak(unit_tree, make_cells):
     # Control for the test above: treating the children as the whole partition
     # (rollup=False on rolled-up cells) hides nothing, and the attack succeeds.
-    direct = _cells({"unit_id": ["b1", "t1", "t2"]}, [2, 18, 20])
+    direct = make_cells({"unit_id": ["b1", "t1", "t2"]}, [2, 18, 20])
     rolled = direct.assign(n=[40, 18, 20])
     rolled.loc[0, "value"] = _pooled(direct)["value"]
-    naive = gate(rolled, by=["unit_id"], units=UNITS, period=None)
+    naive = gate(rolled, by=["unit_id"], units=unit_tree, period=None)
     assert not naive["suppressed"].any()
     parent = naive.iloc[0]
     known = (naive["value"] * naive["n"]).iloc[1:].sum()
     recovered = (parent["value"] * parent["n"] - known) / 2
     assert recovered == pytest.approx(direct["value"].iloc[0])
-
-
-@pytest.mark.parametrize("field", ["min_n", "min_comments"])
-def test_thresholds_cannot_go_below_three(field):
-    with pytest.raises(PrivacyError, match=rf"{field}=2 is below the floor of 3"):
-        PrivacyRule(**{field: 2})
-    with pytest.raises(PrivacyError, match="must be an integer"):
-        PrivacyRule(**{field: 4.5})
-    assert getattr(PrivacyRule(**{field: 3}), field) == 3
-
-
-def test_a_higher_threshold_hides_more():
-    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 7, 40])
-    default = gate(cells, by=["unit_id"], units=UNITS, period=None)
-    strict = gate(
-        cells, by=["unit_id"], units=UNITS, period=None, rule=PrivacyRule(min_n=8)
-    )
-    assert default["suppressed"].tolist() == [True, True, False, False, False]
-    assert strict["suppressed"].tolist() == [True, True, False, True, True]
-
-
-def test_same_input_same_suppression_whatever_the_row_order():
-    rng = np.random.default_rng(7)
-    cells = _cells(
-        {
-            "unit_id": ["b1", "b2", "b3", "b4", "b5"] * 4,
-            "period": np.repeat(
-                ["2026-01-01", "2026-02-01", "2026-04-01", "2026-05-01"], 5
-            ),
-        },
-        rng.integers(1, 15, 20).tolist(),
-    )
-    first = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
-    second = gate(cells, by=["unit_id", "period"], units=UNITS, period="month")
-    pd.testing.assert_frame_equal(first, second)
-
-    shuffled = cells.sample(frac=1, random_state=3)
-    again = gate(shuffled, by=["unit_id", "period"], units=UNITS, period="month")
-    assert again.index.tolist() == shuffled.index.tolist()
-    pd.testing.assert_series_equal(
-        again["suppressed"].sort_index(), first["suppressed"]
-    )
-
-
-def test_ties_are_broken_by_key():
-    cells = _cells({"role": ["b", "c", "a", "z"]}, [2, 9, 9, 30])
-    out = gate(cells, by=["role"], units=UNITS, period=None)
-    assert out["suppressed"].tolist() == [True, False, True, False]
-
-
-def test_comments_need_more_respondents_and_their_own_complement():
-    cells = _cells({"unit_id": ["b1", "b2", "b3", "b4", "b5"]}, [3, 12, 15, 11, 40])
-    figures = gate(cells, by=["unit_id"], units=UNITS, period=None)
-    comments = gate_comments(cells, by=["unit_id"], units=UNITS, period=None)
-    assert figures["suppressed"].tolist() == [True, True, False, False, False]
-    # Every group left has at least 10 respondents, and b1 + b2 pool 15.
-    assert comments["suppressed"].tolist() == [True, True, False, False, False]
-    assert (comments["suppressed"] >= figures["suppressed"]).all()
-
-    few = cells.assign(n=[3, 12, 15, 8, 40])
-    comments = gate_comments(few, by=["unit_id"], units=UNITS, period=None)
-    # b4's 8 respondents are below 10 for comments; its complement in the south is
-    # b5, the only sibling.
-    assert comments["suppressed"].tolist() == [True, True, False, True, True]
-
-
-def test_values_and_n_can_be_nulled_too():
-    cells = _cells({"role": ["agent", "lead", "advisor"]}, [30, 2, 9]).assign(
-        p_value=0.5, promoters=[10, 1, 4]
-    )
-    out = gate(
-        cells, by=["role"], units=UNITS, period=None, values=["promoters"], hide_n=True
-    )
-    hidden = out[out["suppressed"]]
-    assert hidden["role"].tolist() == ["lead", "advisor"]
-    assert (
-        hidden[["value", "ci_low", "ci_high", "p_value", "promoters", "n"]]
-        .isna()
-        .all()
-        .all()
-    )
-    assert out.loc[0, ["n", "promoters"]].tolist() == [30, 10]
-    assert cells["n"].tolist() == [30, 2, 9]  # the input is not modified
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (dict(by=["unit_id", "shop"]), r"by=.*expected distinct names among"),
-        (dict(by=["unit_id", "unit_id"]), r"expected distinct names"),
-        (dict(by=["role"]), r"cells lack column\(s\) \['role'\]"),
-        (dict(period="week"), r"period='week'.*\('month', 'quarter', 'year'\)"),
-        (dict(cells_n=[3, -1, 5]), r"row 1, column n: -1 is not a count"),
-        (dict(cells_n=[3, 2.5, 5]), r"row 1, column n: 2.5"),
-        (
-            dict(cells_unit=["b1", "zz", "b3"]),
-            r"unit_id holds 1 unit\(s\) not in units, e.g. \['zz'\]",
-        ),
-        (dict(cells_unit=["b1", "b1", "b3"]), r"rows \[0, 1\] repeat the same"),
-        (
-            dict(cells_period="2026-01-15"),
-            r"row 0, column period: '2026-01-15' is not the first day of a month",
-        ),
-        (dict(values=["sd"]), r"values= names columns not in cells: \['sd'\]"),
-        (
-            dict(units=UNITS.drop(columns="parent_id")),
-            r"units lacks column\(s\) \['parent_id'\]",
-        ),
-    ],
-)
-def test_bad_calls_say_what_is_accepted(change, message):
-    cells = _cells(
-        {
-            "unit_id": change.pop("cells_unit", ["b1", "b2", "b3"]),
-            "period": change.pop("cells_period", "2026-01-01"),
-        },
-        change.pop("cells_n", [3, 12, 15]),
-    )
-    options = dict(by=["unit_id", "period"], units=UNITS, period="month") | change
-    with pytest.raises(InputError, match=message):
-        gate(cells, **options)
-
-
-def test_inconsistent_rollup_is_refused():
-    cells = _cells({"unit_id": ["b1", "t1", "t2"]}, [10, 8, 7])
-    with pytest.raises(InputError, match="row 0: unit 'b1' has fewer respondents"):
-        gate(cells, by=["unit_id"], units=UNITS, period=None, rollup=True)
-
-
-def test_a_cycle_in_the_unit_tree_is_refused():
-    units = UNITS.copy()
-    units.loc[units["unit_id"] == "co", "parent_id"] = "b1"
-    cells = _cells({"unit_id": ["b1", "b2"]}, [3, 12])
-    with pytest.raises(InputError, match="parent_id forms a cycle"):
-        gate(cells, by=["unit_id"], units=units, period=None)
 
 
 # --- property-style: random companies, every call, a generic subtraction attacker ---
@@ -393,7 +198,7 @@ MONTHS = [f"2026-{m:02d}-01" for m in range(1, 7)]
 LEAVES = ["b1", "t1", "t2", "b2", "b3", "b4", "b5", "d1"]
 
 
-def _respondents(seed: int) -> pd.DataFrame:
+def _respondents(seed: int, unit_tree: pd.DataFrame) -> pd.DataFrame:
     """Base cells (unit, month) with n respondents and the sum of their answers."""
     rng = np.random.default_rng(seed)
     base = pd.DataFrame(
@@ -405,14 +210,14 @@ def _respondents(seed: int) -> pd.DataFrame:
     base["cell_id"] = base.index
     month = pd.to_datetime(base["month"]).dt.month
     base["quarter"] = "2026-" + ((month - 1) // 3 * 3 + 1).map("{:02d}".format) + "-01"
-    return base.merge(UNITS[["unit_id", "region"]], on="unit_id")
+    return base.merge(unit_tree[["unit_id", "region"]], on="unit_id")
 
 
-def _lineage() -> pd.DataFrame:
-    """(unit_id, ancestor) for every unit and itself, from UNITS."""
-    parent = dict(zip(UNITS["unit_id"], UNITS["parent_id"], strict=True))
+def _lineage(unit_tree: pd.DataFrame) -> pd.DataFrame:
+    """(unit_id, ancestor) for every unit and itself, from the unit tree."""
+    parent = dict(zip(unit_tree["unit_id"], unit_tree["parent_id"], strict=True))
     rows = []
-    for unit in UNITS["unit_id"]:
+    for unit in unit_tree["unit_id"]:
         node = unit
         while isinstance(node, str):
             rows.append((unit, node))
@@ -420,14 +225,15 @@ def _lineage() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_id", "ancestor"])
 
 
-def _publish(base, by, *, period=None, rollup=False, rule=None, gated=True):
+def _publish(base, by, *, unit_tree, period=None, rollup=False, rule=None, gated=True):
     """Aggregate the base cells as a metrics call would, and pass them through gate.
 
     ``gated=False`` hides only the groups under ``rule.min_n`` (primary only).
     """
     frame = base.assign(period=base[period] if period else None)
     if rollup:
-        frame = frame.merge(_lineage(), on="unit_id").drop(columns="unit_id")
+        frame = frame.merge(_lineage(unit_tree), on="unit_id")
+        frame = frame.drop(columns="unit_id")
         frame = frame.rename(columns={"ancestor": "unit_id"})
     if by:
         grouped = frame.groupby(by, dropna=False)
@@ -450,7 +256,7 @@ def _publish(base, by, *, period=None, rollup=False, rule=None, gated=True):
     out = gate(
         cells.drop(columns="sum"),
         by=by,
-        units=UNITS,
+        units=unit_tree,
         period=grain,
         rollup=rollup,
         rule=rule,
@@ -500,8 +306,8 @@ def _attack(calls, *, rounds):
     return {ids: s for ids, s in known.items() if ids not in published}
 
 
-def _every_call(base, rule=None, gated=True):
-    options = dict(rule=rule, gated=gated)
+def _every_call(base, unit_tree, rule=None, gated=True):
+    options = dict(unit_tree=unit_tree, rule=rule, gated=gated)
     return [
         _publish(base, ["unit_id", "period"], period="month", **options),
         _publish(base, ["region", "period"], period="month", **options),
@@ -517,9 +323,9 @@ def _every_call(base, rule=None, gated=True):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_no_hidden_cell_is_recoverable_across_ten_calls(seed):
-    base = _respondents(seed)
-    calls = _every_call(base)
+def test_no_hidden_cell_is_recoverable_across_ten_calls(seed, unit_tree):
+    base = _respondents(seed, unit_tree)
+    calls = _every_call(base, unit_tree)
     hidden = sum(int(call["suppressed"].sum()) for call in calls)
     small = sum(int((call["n"] < 5).sum()) for call in calls)
     assert hidden > small > 0
@@ -530,11 +336,11 @@ def test_no_hidden_cell_is_recoverable_across_ten_calls(seed):
     assert _attack(calls, rounds=50) == {}
 
 
-def test_the_attacker_recovers_what_an_ungated_release_exposes():
+def test_the_attacker_recovers_what_an_ungated_release_exposes(unit_tree):
     # Control: the same attacker against the raw cells with only primary
     # suppression recovers small groups, so the tests above can fail.
-    base = _respondents(0)
-    calls = _every_call(base, gated=False)
+    base = _respondents(0, unit_tree)
+    calls = _every_call(base, unit_tree, gated=False)
     recovered = _attack(calls, rounds=50)
     truth = base.set_index("cell_id")
     small = [ids for ids in recovered if truth.loc[list(ids), "n"].sum() < 5]
@@ -546,8 +352,8 @@ def test_the_attacker_recovers_what_an_ungated_release_exposes():
 # --- end to end: excx.metrics.enps on a store passes through the gate ---
 
 
-def _write_company(store, sizes: dict[str, int]) -> None:
-    units = UNITS[UNITS["unit_id"].isin(["co", "r_north", "r_south", *sizes])]
+def _write_company(store, unit_tree: pd.DataFrame, sizes: dict[str, int]) -> None:
+    units = unit_tree[unit_tree["unit_id"].isin(["co", "r_north", "r_south", *sizes])]
     rows = [
         {
             "response_id": f"{unit}-{i}",
@@ -569,10 +375,10 @@ def _write_company(store, sizes: dict[str, int]) -> None:
     )
 
 
-def test_enps_from_the_store_is_gated(store):
+def test_enps_from_the_store_is_gated(store, unit_tree):
     import excx.metrics
 
-    _write_company(store, {"b1": 3, "b2": 12, "b3": 15, "b4": 30, "b5": 40})
+    _write_company(store, unit_tree, {"b1": 3, "b2": 12, "b3": 15, "b4": 30, "b5": 40})
     by_unit = (
         excx.metrics.enps(store, by=("unit_id",)).set_index("unit_id").sort_index()
     )
