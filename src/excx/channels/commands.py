@@ -1,6 +1,7 @@
 """``excx channels …``: interaction logs, human-touch KPIs, paths, hand-offs.
 
-A thin shell over :mod:`excx.channels`. Importing this module adds the
+A thin shell over :mod:`excx.channels`; the statistics load inside the commands
+so that ``excx`` starts fast. Importing this module adds the
 ``channels`` sub-app to :data:`excx.cli.app` (``excx.cli`` imports it at its end).
 """
 
@@ -13,7 +14,6 @@ from typing import Annotated
 import typer
 
 import excx
-from excx.channels import human_touch, journeys
 from excx.channels.interactions import import_interactions
 from excx.cli import StoreOption, app, console, err_console, known_errors
 from excx.errors import ExcxWarning
@@ -50,6 +50,8 @@ def human_touch_(
     store: StoreOption = None,
 ) -> None:
     """NPS, CSAT and CES by channel and served_by; share preferring a person."""
+    from excx.channels import human_touch
+
     with excx.connect(store) as opened:
         kpis = human_touch.by_channel(opened, level=level)
         preference = human_touch.prefers_person(opened, item=item, level=level)
@@ -71,6 +73,8 @@ def paths(
     store: StoreOption = None,
 ) -> None:
     """The most common journey paths and their NPS."""
+    from excx.channels import journeys
+
     with excx.connect(store) as opened:
         frame = journeys.common_paths(opened, top=top)
     print_frame(frame, f"Top {top} journey paths")
@@ -80,6 +84,8 @@ def paths(
 @known_errors
 def attributed(store: StoreOption = None) -> None:
     """NPS per unit, answers shared by each unit's share of the journey's steps."""
+    from excx.channels import journeys
+
     with excx.connect(store) as opened:
         frame = journeys.attributed_nps(opened)
     print_frame(frame, "NPS attributed to serving units")
@@ -93,6 +99,8 @@ def handoff(
     store: StoreOption = None,
 ) -> None:
     """NPS cost of a bot-to-human hand-off, and whether engaged units offset it."""
+    from excx.channels import human_touch
+
     with excx.connect(store) as opened, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcxWarning)
         frame = human_touch.handoff_effect(opened, period=period, level=level)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from excx.journey import maturity
 from excx.journey.did import DidResult, did
-from excx.journey.phases import phase_kpis
 from excx.journey.programme import (
     activities,
     activity,
@@ -41,3 +40,12 @@ __all__ = [
     "phase_kpis",
     "maturity",
 ]
+
+
+def __getattr__(name: str):
+    # phase_kpis loads the metrics (and scipy) on first use: the CLI starts fast.
+    if name == "phase_kpis":
+        from excx.journey.phases import phase_kpis
+
+        return phase_kpis
+    raise AttributeError(f"module 'excx.journey' has no attribute {name!r}")

@@ -18,8 +18,6 @@ from excx.cli import StoreOption, app, console, err_console, known_errors
 from excx.errors import ExcxWarning, InputError
 from excx.journey import maturity, programme
 from excx.journey._display import print_frame
-from excx.journey.did import did
-from excx.journey.phases import phase_kpis
 
 journey_app = typer.Typer(
     no_args_is_help=True,
@@ -175,6 +173,8 @@ def kpis(
     store: StoreOption = None,
 ) -> None:
     """Each phase's KPIs for an initiative, from the data."""
+    from excx.journey.phases import phase_kpis
+
     with excx.connect(store) as opened:
         frame = phase_kpis(opened, initiative_id, include_measure=measure)
     if phase is not None:
@@ -196,6 +196,8 @@ def did_(
     store: StoreOption = None,
 ) -> None:
     """Did the activity move eNPS or NPS? Difference-in-differences, event study."""
+    from excx.journey.did import did
+
     with excx.connect(store) as opened, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcxWarning)
         result = did(

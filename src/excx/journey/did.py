@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from linearmodels import PanelOLS
-from scipy import stats
 
 from excx.errors import InputError, PreTrendWarning, PrivacyError
 from excx.privacy import PrivacyRule
@@ -300,6 +298,8 @@ def _check_privacy(sample: pd.DataFrame, rule: PrivacyRule) -> None:
 
 
 def _fit(sample: pd.DataFrame, regressors: list[str], outcome: str, weighted: bool):
+    from linearmodels import PanelOLS  # slow to import: loaded when a model runs
+
     indexed = sample.set_index(["unit_id", "period"])
     weights = indexed[f"{outcome}_n"].astype(float) if weighted else None
     model = PanelOLS(
@@ -314,6 +314,8 @@ def _fit(sample: pd.DataFrame, regressors: list[str], outcome: str, weighted: bo
 
 def _rows(fit, names: Mapping[str, float], term: str, level: float, counts):
     """Tidy rows with t intervals on G − 1 degrees of freedom (G = units)."""
+    from scipy import stats  # slow to import: loaded when a model runs
+
     quantile = stats.t.ppf(0.5 + level / 2, counts["n_units"] - 1)
     estimate = fit.params[list(names)].to_numpy(dtype=float)
     se = fit.std_errors[list(names)].to_numpy(dtype=float)
@@ -338,6 +340,8 @@ def _wald(fit, leads: list[str], n_units: int) -> pd.DataFrame:
     ``F(q, G − 1)`` as ``W / q`` (G = units), the small-sample form used with
     clustered errors; the χ² form over-rejects with few clusters.
     """
+    from scipy import stats
+
     if len(leads) < 2:
         return pd.DataFrame(
             {"statistic": [np.nan], "df": [len(leads)], "p_value": [np.nan]}
