@@ -199,3 +199,10 @@ def test_measure_runs_the_linkage_on_the_whole_store(duckdb_store):
     # (excx.synth docstring); the linkage interval is checked in tests/linkage.
     assert corrected["ci_low"] < 0.514 < corrected["ci_high"]
     assert corrected["note"].startswith("whole store")
+
+
+def test_one_phase_and_unknown_phase(company):
+    frame = phases.phase_kpis(company, "crm", phases=["Activate"])
+    assert set(frame["phase"]) == {"activate"}
+    with pytest.raises(ValueError, match="accepted: know, tell"):
+        phases.phase_kpis(company, "crm", phases=["dream"])

@@ -176,9 +176,12 @@ def kpis(
     from excx.journey.phases import phase_kpis
 
     with excx.connect(store) as opened:
-        frame = phase_kpis(opened, initiative_id, include_measure=measure)
-    if phase is not None:
-        frame = frame[frame["phase"] == phase.lower()]
+        frame = phase_kpis(
+            opened,
+            initiative_id,
+            phases=[phase] if phase else None,
+            include_measure=measure,
+        )
     shown = frame.drop(columns=["note"]).assign(
         suppressed=frame["suppressed"].map({True: "hidden", False: ""})
     )

@@ -13,6 +13,7 @@ The initiative's scope is the units of its activities and its span
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from excx.journey import _kpis
 from excx.metrics import compute
 from excx.metrics.intervals import wilson_interval
 from excx.privacy import PrivacyRule
+from excx.schema import PHASES
 from excx.store import Store
 
 __all__ = [
@@ -39,18 +41,39 @@ KPI_COLUMNS = _kpis.COLUMNS
 
 
 def phase_kpis(
-    store: Store, initiative_id: str, *, include_measure: bool = False
+    store: Store,
+    initiative_id: str,
+    *,
+    phases: Sequence[str] | None = None,
+    include_measure: bool = False,
 ) -> pd.DataFrame:
-    """Every phase's KPIs for one initiative, stacked (columns :data:`KPI_COLUMNS`).
+    """The KPIs of an initiative's phases, stacked (columns :data:`KPI_COLUMNS`).
 
-    ``measure`` runs the linkage models (seconds to minutes), so it is left out
-    unless `include_measure`.
+    Parameters
+    ----------
+    phases
+        Which phases (``know``, ``tell``, ...); None: all but ``measure``.
+    include_measure
+        Add ``measure``, which runs the linkage models (seconds to minutes).
+
+    Examples
+    --------
+    >>> import excx
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> phase_kpis(store, "nope")
+    Traceback (most recent call last):
+    ...
+    excx.errors.InputError: initiative 'nope' does not exist
     """
-    parts = [know(store, initiative_id), tell(store, initiative_id)]
-    parts += [activate(store, initiative_id), reward(store, initiative_id)]
-    parts.append(listen(store, initiative_id))
-    if include_measure:
-        parts.append(measure(store, initiative_id))
+    functions = {"know": know, "tell": tell, "activate": activate, "reward": reward}
+    functions |= {"listen": listen, "measure": measure}
+    chosen = [p.lower() for p in phases] if phases else list(PHASES[:-1])
+    if include_measure and "measure" not in chosen:
+        chosen.append("measure")
+    unknown = [p for p in chosen if p not in functions]
+    if unknown:
+        raise InputError(f"phases {unknown}; accepted: {', '.join(PHASES)}")
+    parts = [functions[name](store, initiative_id) for name in chosen]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)[KPI_COLUMNS]
 
 
