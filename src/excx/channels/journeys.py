@@ -30,7 +30,8 @@ def journeys(store: Store) -> ir.Table:
     Columns: ``customer_ref, steps, path, bot_steps, human_steps, handoff``
     (a bot step directly followed by a human step), ``human_only`` (every step
     served by a person), ``response_id`` (the linked answer, if any),
-    ``started_at``, ``ended_at``.
+    ``started_at``, ``ended_at``. Steps at the same timestamp are ordered by
+    channel, then served_by (the store keeps no file order).
     """
     events = store.table("interactions")
     order = [events.occurred_at, events.channel, events.served_by]
