@@ -19,12 +19,18 @@ from excx.linkage.icc import (
     respondents_for_reliability,
 )
 from excx.linkage.lags import with_lags
+from excx.linkage.link import LinkageReport, link
 from excx.linkage.measurement_error import fixed_effects_corrected
 from excx.linkage.multilevel import multilevel, random_intercept
+from excx.linkage.panel import displayable, panel
 from excx.linkage.results import LinkageResult, LinkageSummary, compare
 from excx.linkage.shrinkage import shrink, variance_components
 
 __all__: list[str] = [
+    "panel",
+    "displayable",
+    "link",
+    "LinkageReport",
     "group_moments",
     "icc",
     "icc_from_groups",

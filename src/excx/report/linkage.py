@@ -10,7 +10,7 @@ least-squares line drawn through the visible points.
 ...                       "nps": [5.0, 9.0, 16.0, 19.0], "n": [40, 50, 60, 70]})
 >>> fit = fit_band(units)
 >>> round(float(fit["fit"].iloc[0]), 2)
-4.6
+4.9
 """
 
 from __future__ import annotations
