@@ -107,3 +107,17 @@ def test_too_few_bootstrap_draws_is_an_input_error(store_path):
     with excx.connect(f"duckdb://{store_path}") as store:
         with pytest.raises(InputError, match="n_boot"):
             link(store, n_boot=0)
+
+
+def test_a_store_without_customer_answers_gives_reasons(duckdb_store):
+    company = synth.generate("small", seed=1)
+    employee_side = {
+        name: table
+        for name, table in company.tables.items()
+        if not name.startswith("customer")
+    }
+    duckdb_store.write(employee_side)
+    estimates = link(duckdb_store, n_boot=100).estimates
+    assert set(estimates["model"]) >= {"correlation", "multilevel", "fixed_effects"}
+    assert estimates["estimate"].isna().all()
+    assert estimates["reason"].notna().all()

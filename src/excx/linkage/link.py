@@ -273,7 +273,13 @@ def _unit_correlation(
         .dropna()
     )
     periods = int(frame["period"].nunique())
+    units = units[units["weight"] > 0]
     try:
+        if len(units) < 3:
+            raise InputError(
+                f"{len(units)} unit(s) have both eNPS and NPS answers; a unit-level "
+                "correlation needs at least 3"
+            )
         table = correlation(
             units,
             x="enps",
@@ -287,7 +293,13 @@ def _unit_correlation(
         )
     except InputError as exc:
         return pd.DataFrame(
-            {"model": ["correlation"], "term": ["enps"], "reason": [str(exc)]}
+            {
+                "model": ["correlation", "correlation_disattenuated"],
+                "term": "enps",
+                "n_units": len(units),
+                "n_periods": periods,
+                "reason": str(exc),
+            }
         )
     fisher = table[table["interval"] == "fisher"]
     names = {"r": "correlation", "r_disattenuated": "correlation_disattenuated"}

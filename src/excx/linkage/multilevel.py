@@ -133,9 +133,15 @@ def multilevel(
     dropped = int(cells[x].isna().sum())
     if dropped:
         warnings.warn(
-            f"{dropped} cell(s) with a null {x} (suppressed) were left out",
+            f"{dropped} cell(s) with a null {x} (suppressed or not collected) "
+            "were left out",
             SmallSampleWarning,
             stacklevel=2,
+        )
+    if used[unit].nunique() < 2:
+        raise InputError(
+            f"{used[unit].nunique()} unit(s) have both {x} and {y} answers; a "
+            "multilevel model needs at least 2"
         )
     n = used[f"{y}_n"].to_numpy(dtype=float)
     sums = used[f"{y}_sum"].to_numpy(dtype=float)
