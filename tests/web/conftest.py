@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PAGE_TIMEOUT_MS = 120_000
 SECRET = "web-test-secret-" + "y" * 40
 PASSWORD = "password-1"
 USERS = {"ada": ("admin", None), "max": ("manager", "R1"), "val": ("viewer", None)}
@@ -229,6 +230,9 @@ def tab(browser, live):
     """A fresh browser context on the live server; requests to any other host
     are aborted and recorded, and fail the test."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    # Generous: a page runs ten metric calls, on two cores shared with others.
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    context.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
     opened = Tab(context.new_page(), live)
 
     def guard(route) -> None:

@@ -26,7 +26,6 @@ def _charts_drawn(tab, expected: int) -> None:
     tab.page.wait_for_function(
         "n => document.querySelectorAll('.chart[data-drawn=true] svg').length >= n",
         arg=expected,
-        timeout=60_000,
     )
     assert tab.page.locator(".chart svg").count() == expected
     assert "could not be drawn" not in tab.page.inner_text("main")
@@ -70,7 +69,8 @@ def test_heatmap_marks_suppressed_cells(tab, live):
     assert expected > 0
     assert marked.count() == expected
     assert set(marked.all_inner_texts()) == {"×"}
-    assert tab.page.locator("table.heatmap td.cell:not(.suppressed):not(.empty)").count()
+    shown = "table.heatmap td.cell:not(.suppressed):not(.empty)"
+    assert tab.page.locator(shown).count() > expected
 
 
 def test_a_pulse_answer_changes_the_response_count(tab, live):

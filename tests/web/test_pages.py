@@ -155,7 +155,11 @@ def test_customer_comments_are_escaped(live):
     with live.client("ada") as admin:
         created = admin.post(
             "/api/v1/surveys",
-            json={"survey_id": "cx-web", "audience": "customer", "kind": "transactional"},
+            json={
+                "survey_id": "cx-web",
+                "audience": "customer",
+                "kind": "transactional",
+            },
         )
         assert created.status_code == 201, created.text
         links = admin.post(

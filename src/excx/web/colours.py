@@ -23,11 +23,10 @@ def colour(value: float, scale: tuple[float, float]) -> str:
     """CSS colour of `value` on `scale`: red at the bottom, blue at the top."""
     low, high = scale
     share = min(max((value - low) / (high - low), 0.0), 1.0)
-    start, end, t = (_LOW, _MIDDLE, share * 2) if share < 0.5 else (
-        _MIDDLE,
-        _HIGH,
-        share * 2 - 1,
-    )
+    if share < 0.5:
+        start, end, t = _LOW, _MIDDLE, share * 2
+    else:
+        start, end, t = _MIDDLE, _HIGH, share * 2 - 1
     mixed = (round(a + (b - a) * t) for a, b in zip(start, end, strict=True))
     return "rgb({}, {}, {})".format(*mixed)
 

@@ -191,9 +191,7 @@ def employee_comments(
     groups = ibis.memtable(
         listed.assign(period=pd.to_datetime(listed["period"]).dt.date)
     )
-    found = rows.filter(rows.comment.notnull()).semi_join(
-        groups, ["unit_id", "period"]
-    )
+    found = rows.filter(rows.comment.notnull()).semi_join(groups, ["unit_id", "period"])
     # Sorted by text, not time, so that the order does not hint at who wrote what.
     found = found.select("unit_id", "period", "comment").order_by(
         [ibis.desc("period"), "unit_id", "comment"]

@@ -40,7 +40,7 @@ from excx.api.users import session_user
 from excx.errors import ExcxError, InputError, PrivacyError
 from excx.schema import CHANNELS
 from excx.web import colours, figures
-from excx.web.filters import Filters, parse_filters, period_options, units_in
+from excx.web.filters import parse_filters, period_options, units_in
 
 __all__ = ["router", "STATIC_DIR"]
 
@@ -116,12 +116,12 @@ class _Selection:
 
     def units(self) -> list[str]:
         """The units the filters select, in tree order."""
-        return units_in(
-            self.units_table, root=self.unit, region=self.filters.region
-        )
+        return units_in(self.units_table, root=self.unit, region=self.filters.region)
 
     def _labelled(self, unit_ids: list[str]) -> list[tuple[str, str]]:
-        names = dict(zip(self.units_table["unit_id"], self.units_table["name"]))
+        names = dict(
+            zip(self.units_table["unit_id"], self.units_table["name"], strict=True)
+        )
         return [(u, f"{names.get(u) or u} ({u})") for u in unit_ids]
 
 
@@ -180,9 +180,7 @@ def heatmap(
 
     def build(selection: _Selection) -> dict:
         if kpi not in figures.KPIS:
-            raise InputError(
-                f"kpi={kpi!r}; accepted: {', '.join(figures.KPIS)}"
-            )
+            raise InputError(f"kpi={kpi!r}; accepted: {', '.join(figures.KPIS)}")
         units = selection.units()
         frame = figures.heatmap(store, kpi, selection.filters, units=units)
         grid = colours.grid(frame, units=units, kpi=kpi)
