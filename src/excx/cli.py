@@ -434,3 +434,41 @@ def user_add(
 # StoreOption and known_errors from this module, so they are imported last.
 import excx.channels.commands  # noqa: E402, F401  (excx channels …)
 import excx.journey.commands  # noqa: E402, F401  (excx journey …)
+
+
+@app.command()
+@known_errors
+def drivers(
+    store: StoreOption = None,
+    outcome: Annotated[str, typer.Option(help="nps or enps.")] = "nps",
+    method: Annotated[
+        str, typer.Option(help="relative_weights or shapley.")
+    ] = "relative_weights",
+    boot: Annotated[int, typer.Option(help="Bootstrap draws.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+) -> None:
+    """Which engagement items go with unit NPS or unit eNPS (key drivers)."""
+    from rich.table import Table
+
+    from excx.linkage.item_drivers import item_drivers
+
+    with excx.connect(store) as opened:
+        result = item_drivers(
+            opened, outcome=outcome, method=method, n_boot=boot, seed=seed
+        )
+    if result.empty:
+        console.print("no employee items in the store")
+        return
+    r2 = result["r2"].iloc[0]
+    table = Table(title=f"Key drivers of unit {outcome} ({method}, R² {r2:.2f})")
+    for column in ("item", "weight", "share", "95% interval", "units"):
+        table.add_column(column, justify="left" if column == "item" else "right")
+    for row in result.itertuples(index=False):
+        table.add_row(
+            row.driver,
+            f"{row.weight:.3f}",
+            f"{row.share:.0%}",
+            f"{row.ci_low:.3f} to {row.ci_high:.3f}",
+            f"{row.n}",
+        )
+    console.print(table)

@@ -18,6 +18,7 @@ from excx.linkage.icc import (
     icc_from_groups,
     respondents_for_reliability,
 )
+from excx.linkage.item_drivers import item_drivers, item_means
 from excx.linkage.lags import with_lags
 from excx.linkage.link import LinkageReport, link
 from excx.linkage.measurement_error import fixed_effects_corrected
@@ -39,6 +40,8 @@ __all__: list[str] = [
     "rwg_j",
     "correlation",
     "key_drivers",
+    "item_drivers",
+    "item_means",
     "shrink",
     "variance_components",
     "LinkageResult",
