@@ -86,6 +86,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.linkage_cache = {}
     for module in (auth, metrics, units, surveys, imports, linkage):
         app.include_router(module.router, prefix="/api/v1")
+    from excx.api.routes import channels, journey
+
+    for module in (journey, channels):
+        app.include_router(module.router, prefix="/api/v1")
     app.include_router(collect.router)
     app.include_router(docs.router)
     from fastapi.staticfiles import StaticFiles
