@@ -123,9 +123,8 @@ def _touching(activities: pd.DataFrame, scope) -> pd.DataFrame:
     """Activities that involve a unit of the scope (all of them without a scope)."""
     if scope.units is None:
         return activities
-    return activities[
-        _units_of(activities).map(lambda units: bool(units & scope.units))
-    ]
+    touching = _units_of(activities).map(lambda units: bool(units & scope.units))
+    return activities.loc[touching.astype(bool)]
 
 
 @router.get(
