@@ -77,6 +77,8 @@ PULSE, CX = "load-pulse", "load-cx"
 UNITS = [f"LOAD-B{n:03d}" for n in range(1, 21)]
 MAX_IN_FLIGHT = 256
 REQUEST_TIMEOUT = 30.0
+# Customer links per API call: 500 interactions stay under the 64 KiB body limit.
+LINKS_PER_CALL = 500
 
 
 # --------------------------------------------------------------------------- store
@@ -248,7 +250,7 @@ def create_surveys(server: Server, *, pulses: int, customers: int) -> tuple[list
         ]
 
         cx_paths = []
-        for first in range(0, customers, 1000):
+        for first in range(0, customers, LINKS_PER_CALL):
             interactions = [
                 {
                     "interaction_id": f"int-{n}",
@@ -256,7 +258,7 @@ def create_surveys(server: Server, *, pulses: int, customers: int) -> tuple[list
                     "served_by": "human",
                     "unit_id": UNITS[n % len(UNITS)],
                 }
-                for n in range(first, min(first + 1000, customers))
+                for n in range(first, min(first + LINKS_PER_CALL, customers))
             ]
             answer = admin.post(
                 f"/api/v1/surveys/{CX}/customer-links",
