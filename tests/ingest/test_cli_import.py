@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 import excx
-from conftest import UNITS_CSV, write
+from tests.ingest.conftest import UNITS_CSV, write
 from excx.cli import app
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from conftest import counts, rejected, write
+from tests.ingest.conftest import counts, rejected, write
 from excx.ingest import import_file
 
 CUSTOMERS = """\

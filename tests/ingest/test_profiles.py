@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import rejected, write
+from tests.ingest.conftest import rejected, write
 from excx.errors import InputError
 from excx.ingest import import_file, load_mapping
 

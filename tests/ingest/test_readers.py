@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import rejected, write
+from tests.ingest.conftest import rejected, write
 from excx.errors import ImportValidationError, InputError
 from excx.ingest import import_file
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import rejected, write
+from tests.ingest.conftest import rejected, write
 from excx.errors import ImportValidationError
 from excx.ingest import import_file
 
