@@ -201,6 +201,20 @@ def write_journey_page(
     ------
     InputError
         When the initiative does not exist or has no activities with units.
+
+    Examples
+    --------
+    >>> import excx, tempfile, pyarrow as pa
+    >>> store = excx.connect("duckdb://:memory:"); store.init()
+    >>> store.write({"units": pa.table({"unit_id": ["b1"], "name": ["B1"],
+    ...                                 "kind": ["branch"]})})
+    >>> crm = programme.add_initiative(store, name="CRM", starts_on="2025-01-01",
+    ...                                ends_on="2025-12-31")
+    >>> _ = programme.add_activity(store, crm, phase="tell", name="Town hall",
+    ...     units=["b1"], starts_on="2025-02-03", ends_on="2025-02-03", status="done")
+    >>> page = write_journey_page(store, crm, tempfile.mkdtemp())
+    >>> 'data-phase="tell" data-status="done"' in page.read_text()
+    True
     """
     from excx.journey.phases import phase_kpis
 

@@ -25,6 +25,11 @@ only when every unit of the initiative (activity) is in their subtree (403
 naming the units outside otherwise). Storing a maturity assessment
 (``save: true``) is for admins; scoring answers without storing is also open to
 analysts.
+
+Statistical caveats (:class:`~excx.errors.ExcxWarning`, e.g. differing
+pre-trends) come back in a ``warnings`` list. They are caught with
+:func:`warnings.catch_warnings`, which is process-wide: under concurrent
+requests a warning may be listed on the wrong answer or missed.
 """
 
 from __future__ import annotations
