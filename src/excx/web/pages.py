@@ -40,6 +40,7 @@ from excx.api.users import session_user
 from excx.errors import ExcxError, InputError, PrivacyError
 from excx.schema import CHANNELS
 from excx.web import colours, figures
+from excx.web.cache import cached, store_state
 from excx.web.filters import parse_filters, period_options, units_in
 
 __all__ = ["router", "STATIC_DIR"]
@@ -94,6 +95,7 @@ class _Selection:
     """The request's filters, checked, with the units they select."""
 
     def __init__(self, request: Request, store, scope: Scope) -> None:
+        self.request, self.state = request, store_state(store)
         columns = ("unit_id", "name", "parent_id", "region")
         units = store.table("units").select(*columns)
         self.units_table = store.to_pyarrow(units).to_pandas()
@@ -106,13 +108,21 @@ class _Selection:
         own = scope.user.unit_id if scope.units is not None else None
         self.unit = self.filters.unit or own
         visible = units_in(self.units_table, root=own, region=None)
-        first, last = figures.date_range(store)
+        first, last = self.cached(figures.date_range, store)
         self.options = {
             "periods": period_options(first, last, grain=self.filters.grain),
             "regions": regions,
             "units": self._labelled(visible),
             "channels": list(CHANNELS),
         }
+
+    def cached(self, figure, *arguments, **options):
+        """``figure(*arguments, **options)``, computed once per store state."""
+        named = [
+            (k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()
+        ]
+        key = (*self.state, figure.__name__, *arguments[1:], *sorted(named))
+        return cached(self.request, key, lambda: figure(*arguments, **options))
 
     def units(self) -> list[str]:
         """The units the filters select, in tree order."""
@@ -161,8 +171,10 @@ def overview(request: Request, store: StoreDep, settings: SettingsDep, scope: Sc
 
     def build(selection: _Selection) -> dict:
         unit = selection.unit
-        tiles = figures.kpi_tiles(store, selection.filters, unit=unit)
-        specs = figures.trend_specs(store, selection.filters, unit=unit)
+        tiles = selection.cached(figures.kpi_tiles, store, selection.filters, unit=unit)
+        specs = selection.cached(
+            figures.trend_specs, store, selection.filters, unit=unit
+        )
         return {"title": "Overview", "tiles": tiles, "specs": specs}
 
     return _render(request, settings, store, scope, "overview.html", build)
@@ -182,7 +194,9 @@ def heatmap(
         if kpi not in figures.KPIS:
             raise InputError(f"kpi={kpi!r}; accepted: {', '.join(figures.KPIS)}")
         units = selection.units()
-        frame = figures.heatmap(store, kpi, selection.filters, units=units)
+        frame = selection.cached(
+            figures.heatmap, store, kpi, selection.filters, units=units
+        )
         grid = colours.grid(frame, units=units, kpi=kpi)
         labels = dict(selection.options["units"])
         return {"title": "Unit heatmap", "kpi": kpi, "grid": grid, "labels": labels}
@@ -196,8 +210,11 @@ def channels(request: Request, store: StoreDep, settings: SettingsDep, scope: Sc
 
     def build(selection: _Selection) -> dict:
         chosen = selection.unit is not None or selection.filters.region is not None
-        frames = figures.channels(
-            store, selection.filters, units=selection.units() if chosen else None
+        frames = selection.cached(
+            figures.channels,
+            store,
+            selection.filters,
+            units=selection.units() if chosen else None,
         )
         rows = pd.concat(frames.values(), ignore_index=True)
         return {
@@ -217,11 +234,14 @@ def comments(request: Request, store: StoreDep, settings: SettingsDep, scope: Sc
     def build(selection: _Selection) -> dict:
         units = selection.units()
         chosen = selection.unit is not None or selection.filters.region is not None
-        employee, hidden = figures.employee_comments(
-            store, selection.filters, units=units
+        employee, hidden = selection.cached(
+            figures.employee_comments, store, selection.filters, units=units
         )
-        customer = figures.customer_comments(
-            store, selection.filters, units=units if chosen else None
+        customer = selection.cached(
+            figures.customer_comments,
+            store,
+            selection.filters,
+            units=units if chosen else None,
         )
         return {
             "title": "Comments",
