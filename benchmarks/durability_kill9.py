@@ -27,6 +27,14 @@ What it does (harness from ``load_surveys.py``)
 Printed: acknowledged, stored, in flight (and of those, stored before the
 restart), the resend results, and the verdict; exit status 1 on any loss,
 duplicate or mismatch.
+
+Measured (2026-12-03, 2 cores, load average ~7, test PostgreSQL with
+synchronous_commit=on, fsync=off): killed after 304 acknowledged (40/s); the 27
+requests in flight all ended in RemoteProtocolError; stored 304 = acknowledged,
+0 of the in-flight stored; after the restart the 27 resends were all accepted,
+0 mismatches; final 331 stored, **0 lost, 0 duplicated**. fsync=off does not
+weaken this test (the database was not killed, only the service), but it
+would a power cut.
 """
 
 from __future__ import annotations
