@@ -30,8 +30,13 @@ a self-join of employee_items per request, ``metrics/reliability.py``),
 ``/dashboard`` 60 s, linkage 13 s cold then cached; under load the 11
 engagement requests hit the 60 s client timeout. The server process used 29 s
 CPU in 110 s: it waits on PostgreSQL, which scans the raw answers on every
-request (no cache of aggregates). Small company, 10 s, load average 23: p50
-3.0 s, p95 10.6 s.
+request (no cache of aggregates). Without those two endpoints (``--skip
+"engagement by region×year,page overview"``, 30 s): 98 requests, p50 6.7 s,
+p95 11.2 s; even the cached ``/api/v1/linkage`` took p50 6.1 s, because its cache
+key counts the rows of six tables on every request (``routes/linkage.py``), and
+the server used 22.6 s CPU in 36 s (~230 ms per request), so one process cannot
+serve more than a few requests per second. Small company, 10 s, load average
+23: p50 3.0 s, p95 10.6 s.
 """
 
 from __future__ import annotations
@@ -106,12 +111,12 @@ async def _login(client: httpx.AsyncClient) -> None:
     answer.raise_for_status()
 
 
-async def warm_up(url: str) -> dict[str, float]:
+async def warm_up(url: str, endpoints: dict[str, str]) -> dict[str, float]:
     """Each endpoint once, in order; seconds per endpoint. Raises on a non-200."""
     seconds = {}
     async with httpx.AsyncClient(base_url=url, timeout=600) as client:
         await _login(client)
-        for name, path in ENDPOINTS.items():
+        for name, path in endpoints.items():
             started = time.perf_counter()
             answer = await client.get(path)
             seconds[name] = time.perf_counter() - started
@@ -120,14 +125,21 @@ async def warm_up(url: str) -> dict[str, float]:
     return seconds
 
 
-async def hammer(url: str, *, clients: int, seconds: float, max_requests: int):
+async def hammer(
+    url: str,
+    endpoints: dict[str, str],
+    *,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+):
     """Closed-loop clients, all logged in before the clock starts.
 
     Returns (endpoint, seconds, status or error name) per request and the
     elapsed seconds.
     """
     results: list[tuple[str, float, object]] = []
-    names = list(ENDPOINTS)
+    names = list(endpoints)
     loop = asyncio.get_running_loop()
     sessions = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(clients)]
 
@@ -138,7 +150,7 @@ async def hammer(url: str, *, clients: int, seconds: float, max_requests: int):
             turn += 1
             started = time.perf_counter()
             try:
-                status = (await sessions[number].get(ENDPOINTS[name])).status_code
+                status = (await sessions[number].get(endpoints[name])).status_code
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
             results.append((name, time.perf_counter() - started, status))
@@ -185,7 +197,15 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
+    parser.add_argument(
+        "--skip", default="", help="Comma-separated endpoint names to leave out."
+    )
     options = parser.parse_args()
+    skipped = {name.strip() for name in options.skip.split(",") if name.strip()}
+    unknown = skipped - set(ENDPOINTS)
+    if unknown:
+        parser.error(f"--skip {sorted(unknown)}; accepted: {', '.join(ENDPOINTS)}")
+    endpoints = {k: v for k, v in ENDPOINTS.items() if k not in skipped}
 
     with scratch_store(options.store) as url, tempfile.TemporaryDirectory() as folder:
         load_company(url, options.size)
@@ -193,7 +213,7 @@ def main() -> int:
         server.start()
         try:
             print(machine_note(server))
-            warm = asyncio.run(warm_up(server.url))
+            warm = asyncio.run(warm_up(server.url, endpoints))
             print(
                 "warm-up, one request each (s): "
                 + ", ".join(f"{name} {s:.2f}" for name, s in warm.items())
@@ -202,6 +222,7 @@ def main() -> int:
             results, elapsed = asyncio.run(
                 hammer(
                     server.url,
+                    endpoints,
                     clients=options.clients,
                     seconds=options.seconds,
                     max_requests=options.max_requests,
