@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import excx.metrics
 from excx.privacy import PrivacyRule, gate
 
 
@@ -395,3 +396,33 @@ def test_enps_from_the_store_is_gated(store, unit_tree):
     assert not by_region["suppressed"].any()
     north = by_region.loc["north"]
     assert _lone_hidden(north, by_unit.loc[["b1", "b2", "b3"]]).empty
+
+
+def test_a_unit_and_its_only_child_are_hidden_together(duckdb_store):
+    # A contact centre whose one team holds all its respondents has the same
+    # figure as that team: hiding one and showing the other gives it away, and
+    # with it the small branch the contact centre was hidden to protect
+    # (found on the dashboard heatmap, synth small seed 0, 2025-08).
+    from excx import synth
+
+    duckdb_store.write(synth.generate("small", seed=0).tables)
+    units = duckdb_store.execute(duckdb_store.table("units"))
+    cells = excx.metrics.enps(duckdb_store, by=("unit_id", "period"), rollup=True)
+    keyed = cells.set_index(["unit_id", "period"])
+
+    only_children = units.groupby("parent_id")["unit_id"].agg(list)
+    pairs = [(p, c[0]) for p, c in only_children.items() if len(c) == 1]
+    assert pairs, "the small bank has units with a single child"
+    checked = 0
+    for parent, child in pairs:
+        for period in cells.loc[cells["unit_id"] == parent, "period"]:
+            if (child, period) not in keyed.index:
+                continue
+            mother, daughter = keyed.loc[(parent, period)], keyed.loc[(child, period)]
+            if mother["n"] != daughter["n"]:
+                continue  # the parent has direct respondents of its own
+            assert mother["suppressed"] == daughter["suppressed"], (parent, period)
+            checked += 1
+    assert checked > 0
+    assert keyed.loc[("R1-CC", "2025-08-01"), "suppressed"]
+    assert keyed.loc[("R1-CC-T01", "2025-08-01"), "suppressed"]

@@ -98,6 +98,7 @@ def _solve(
                 in_call = members["parent_cell"]
                 above = coarse_above | ((in_call >= 0) & hidden[np.maximum(in_call, 0)])
                 added = _complete(members, above, hidden, rank, threshold)
+                added = np.union1d(added, _exposed_parents(members, hidden, threshold))
                 if added.size:
                     hidden[added] = True
                     changed = True
@@ -255,6 +256,32 @@ def _complete(
         h_sum[set_of] + n_before < threshold
     )
     return np.unique(cell[picked[needed]])
+
+
+def _exposed_parents(
+    members: dict[str, np.ndarray], hidden: np.ndarray, threshold: int
+) -> np.ndarray:
+    """Parents in this call that would reveal hidden members no sibling can cover.
+
+    When every member of a set is hidden but they are fewer than two, or pool
+    fewer than ``threshold`` respondents, hiding more members is impossible; the
+    parent itself (when the call holds it) must be hidden, or it would equal the
+    pooled hidden members.
+    """
+    sets, cell, n = members["set"], members["cell"], members["n"]
+    if not len(sets):
+        return np.empty(0, dtype=np.int64)
+    is_cell = cell >= 0
+    is_hidden = np.where(is_cell, hidden[np.maximum(cell, 0)], n < threshold)
+    count = sets.max() + 1
+    h_count = np.bincount(sets, weights=is_hidden, minlength=count)
+    h_sum = np.bincount(sets, weights=np.where(is_hidden, n, 0), minlength=count)
+    open_count = np.bincount(sets, weights=is_cell & ~is_hidden, minlength=count)
+    parent = np.full(count, -1, dtype=np.int64)
+    np.maximum.at(parent, sets, members["parent_cell"])
+    exposed = (h_count > 0) & (open_count == 0) & ((h_count < 2) | (h_sum < threshold))
+    found = parent[exposed & (parent >= 0)]
+    return np.unique(found[~hidden[found]])
 
 
 def _check_call(

@@ -87,13 +87,17 @@ def _with_keys(
 def _numbered(members: pd.DataFrame, other: list[str]) -> dict[str, np.ndarray]:
     """Number the sets: members sharing the parent and every other key.
 
-    Members without respondents and sets of one member (child = parent) are left out.
+    Members without respondents are left out, and so are sets of one member
+    (child = parent) unless a coarser call or this call holds their parent.
     """
     members = members[members["n"] > 0]
     number = members.groupby(["parent", *other], sort=False).ngroup().to_numpy()
-    # A lone member equals its parent: it matters only if a coarser call hides it.
+    # A lone member equals its parent: it matters only if a coarser call hides it,
+    # or if the parent is a cell of this call (a rolled-up unit whose only child
+    # holds all its respondents): then the two must be hidden or shown together.
     keep = np.bincount(number, minlength=number.max(initial=0) + 1)[number] > 1
     keep |= members["tag"].to_numpy() != ""
+    keep |= members["parent_cell"].fillna(-1).to_numpy() >= 0
     return {
         "set": number[keep],
         "cell": members["cell"].to_numpy()[keep],
