@@ -54,10 +54,10 @@ def cronbach_alpha(
     Notes
     -----
     Only respondents who answered every item seen in scope (complete cases)
-    count. The engine returns, per pair of items (i, j), the number of
-    respondents and the sums ``Σ v_i``, ``Σ v_j`` and ``Σ v_i v_j``; the
-    covariance matrix ``(Σ v_i v_j − Σ v_i Σ v_j / n) / (n − 1)`` is built from
-    those k² numbers.
+    count. The engine returns, per item, n, ``Σ v`` and ``Σ v²``, and the same
+    three numbers over the respondents' summed scores; since the variance of
+    the sum equals the sum of the item covariance matrix, this is the same
+    alpha as :func:`alpha_from_covariance` without a k² self-join.
 
     Examples
     --------
@@ -65,20 +65,36 @@ def cronbach_alpha(
     >>> round(alpha_from_covariance(np.array([[1.0, 0.5], [0.5, 1.0]])), 4)
     0.6667
     """
-    sums = _item_pair_sums(store, where=dict(where or {}), period=period)
-    frame = store.to_pyarrow(sums).to_pandas()
-    if frame.empty:
+    items, totals = _item_and_total_sums(store, where=dict(where or {}), period=period)
+    items = store.to_pyarrow(items).to_pandas()
+    totals = store.to_pyarrow(totals).to_pandas()
+    if items.empty or totals.empty:
         return math.nan
-    n = int(frame["n"].iloc[0])
-    if n < max(min_respondents, 2):
+    n = int(totals["n"].iloc[0])
+    if n < max(min_respondents, 2) or len(items) < 2:
         return math.nan
+    item_variance = _variance(items["n"], items["total"], items["total_sq"])
+    total_variance = _variance(totals["n"], totals["total"], totals["total_sq"])
+    return alpha_from_variances(item_variance.to_numpy(), float(total_variance.iloc[0]))
 
-    frame = frame.assign(
-        covariance=(frame["total_ab"] - frame["total_a"] * frame["total_b"] / n)
-        / (n - 1)
-    )
-    matrix = frame.pivot(index="item_a", columns="item_b", values="covariance")
-    return alpha_from_covariance(matrix.to_numpy(dtype=float))
+
+def alpha_from_variances(item_variances: np.ndarray, total_variance: float) -> float:
+    """Cronbach's alpha ``k/(k−1) (1 − Σ σ²_i / σ²_total)``.
+
+    Examples
+    --------
+    >>> round(alpha_from_variances(np.array([1.0, 1.0]), 3.0), 4)
+    0.6667
+    """
+    k = len(item_variances)
+    if k < 2 or not total_variance > 0:
+        return math.nan
+    return float(k / (k - 1) * (1 - item_variances.sum() / total_variance))
+
+
+def _variance(n, total, total_sq):
+    """Sample variance from the count, the sum and the sum of squares."""
+    return (total_sq - total * total / n) / (n - 1)
 
 
 def alpha_from_covariance(covariance: np.ndarray) -> float:
@@ -90,8 +106,11 @@ def alpha_from_covariance(covariance: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(covariance) / total))
 
 
-def _item_pair_sums(store: Store, *, where: dict, period: str):
-    """Per item pair: complete respondents and the sums alpha needs, as Ibis."""
+def _item_and_total_sums(store: Store, *, where: dict, period: str):
+    """Per item, and over respondents' summed scores: n, Σx and Σx², as Ibis.
+
+    Only complete respondents (every item seen in scope answered) count.
+    """
     responses = store.table("employee_responses")
     if where:
         responses = add_dimensions(store, responses, needed=where, period=period)
@@ -99,25 +118,20 @@ def _item_pair_sums(store: Store, *, where: dict, period: str):
     items = store.table("employee_items").semi_join(
         responses.select("response_id"), "response_id"
     )
-
     # Executed on its own: as a scalar subquery ibis mis-correlates it (DuckDB) or
     # emits a LEFT SEMI JOIN that PostgreSQL rejects.
     item_count = int(store.execute(items.item_id.nunique()))
-    complete = (
+    items = items.mutate(value=_.value.cast("float64"))
+    per_respondent = (
         items.group_by("response_id")
-        .aggregate(answered=_.item_id.nunique())
+        .aggregate(answered=_.item_id.nunique(), score=_.value.sum())
         .filter(_.answered == item_count)
     )
-    answers = items.semi_join(complete, "response_id").select(
-        "response_id", item_a="item_id", value_a=_.value.cast("float64")
+    totals = per_respondent.aggregate(
+        n=_.score.count(), total=_.score.sum(), total_sq=(_.score * _.score).sum()
     )
-    partner = answers.select(
-        partner_id="response_id", item_b="item_a", value_b="value_a"
+    complete = items.semi_join(per_respondent, "response_id")
+    per_item = complete.group_by("item_id").aggregate(
+        n=_.value.count(), total=_.value.sum(), total_sq=(_.value * _.value).sum()
     )
-    pairs = answers.join(partner, answers.response_id == partner.partner_id)
-    return pairs.group_by(["item_a", "item_b"]).aggregate(
-        n=_.response_id.count(),
-        total_a=_.value_a.sum(),
-        total_b=_.value_b.sum(),
-        total_ab=(_.value_a * _.value_b).sum(),
-    )
+    return per_item, totals
