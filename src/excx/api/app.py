@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool = StorePool(settings.store, size=settings.pool_size)
         pool.open()
         app.state.pool = pool
+        app.state.store_slots = asyncio.Semaphore(pool.size)
         log.info("excx serve: store %s, %d connection(s)", settings.store, pool.size)
         try:
             yield
@@ -94,7 +96,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(docs.router)
     from fastapi.staticfiles import StaticFiles
 
-    from excx.web import STATIC_DIR, router as dashboard
+    from excx.web import STATIC_DIR
+    from excx.web import router as dashboard
 
     app.include_router(dashboard)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,7 +21,7 @@ lists of units, surveys or imports. Users are created with ``excx user add``.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -57,10 +57,16 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Iterator[Store]:
-    """A store from the app's pool, for the duration of the request."""
-    with request.app.state.pool.checkout() as store:
-        yield store
+async def get_store(request: Request) -> AsyncIterator[Store]:
+    """A store from the app's pool, for the duration of the request.
+
+    Requests wait for a free connection on a semaphore of the pool's size, in
+    the event loop: waiting in worker threads instead could take every thread
+    and starve the requests that hold the connections.
+    """
+    async with request.app.state.store_slots:
+        with request.app.state.pool.checkout() as store:
+            yield store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
