@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -54,7 +54,8 @@ def known_errors(command):
                     err_console.print(f"[yellow]{name}[/]: {warning.message}")
             return result
         except ExcxError as exc:
-            err_console.print(f"[bold red]{type(exc).__name__}[/]: {exc}", highlight=False)
+            name = type(exc).__name__
+            err_console.print(f"[bold red]{name}[/]: {exc}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -149,7 +150,7 @@ def _print_metrics_table(frame, note: str | None) -> None:
 _NUMERIC = ("n", "value", "ci_low", "ci_high")
 
 
-class ImportTarget(str, Enum):
+class ImportTarget(StrEnum):
     """What a file holds; each maps onto canonical tables."""
 
     units = "units"
@@ -158,7 +159,7 @@ class ImportTarget(str, Enum):
     outcomes = "outcomes"
 
 
-class ImportProfile(str, Enum):
+class ImportProfile(StrEnum):
     """The layout of the file's columns."""
 
     generic = "generic"
@@ -194,8 +195,13 @@ def import_(
             bar.update(task, description=step, completed=done, total=total)
 
         report = import_file(
-            opened, target.value, file, profile=profile.value, mapping=mapping,
-            dry_run=dry_run, progress=advance,
+            opened,
+            target.value,
+            file,
+            profile=profile.value,
+            mapping=mapping,
+            dry_run=dry_run,
+            progress=advance,
         )
     if report.skipped_as_already_imported:
         console.print(
@@ -212,7 +218,7 @@ def import_(
     )
 
 
-class DemoSize(str, Enum):
+class DemoSize(StrEnum):
     small = "small"
     medium = "medium"
     large = "large"
@@ -245,7 +251,11 @@ def demo(
     data.mkdir(parents=True, exist_ok=True)
     with excx.connect(store) as opened:
         run = run_demo(
-            opened, out=out, data=data, size=size.value, seed=seed,
+            opened,
+            out=out,
+            data=data,
+            size=size.value,
+            seed=seed,
             on_step=lambda text: err_console.print(f"[dim]{text}…[/]"),
         )
     for imported in run.imports:
@@ -285,13 +295,11 @@ def demo(
         f"true lagged effect built in: {run.truth.enps_to_nps:.3f} NPS points per "
         "eNPS point"
     )
-    steps = ", ".join(
-        f"{name} {seconds:.1f}" for name, seconds in run.seconds.items()
-    )
+    steps = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run.seconds.items())
     console.print(f"report: {run.report}  (seconds: {steps})")
 
 
-class LinkFormat(str, Enum):
+class LinkFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -395,7 +403,7 @@ user_app = typer.Typer(no_args_is_help=True, help="Users of excx serve.")
 app.add_typer(user_app, name="user")
 
 
-class UserRole(str, Enum):
+class UserRole(StrEnum):
     admin = "admin"
     analyst = "analyst"
     manager = "manager"

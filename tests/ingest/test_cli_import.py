@@ -5,8 +5,8 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 import excx
-from tests.ingest.conftest import UNITS_CSV, write
 from excx.cli import app
+from tests.ingest.conftest import UNITS_CSV, write
 
 runner = CliRunner()
 

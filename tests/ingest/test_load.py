@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.ingest.conftest import counts, rejected, write
 from excx.ingest import import_file
+from tests.ingest.conftest import counts, rejected, write
 
 CUSTOMERS = """\
 response_id,submitted_at,channel,served_by,unit_id,nps,csat,ces,item_courtesy,\

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from tests.ingest.conftest import rejected, write
 from excx.errors import InputError
 from excx.ingest import import_file, load_mapping
+from tests.ingest.conftest import rejected, write
 
 QUALTRICS = (
     "StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,"

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.ingest.conftest import rejected, write
 from excx.errors import ImportValidationError, InputError
 from excx.ingest import import_file
+from tests.ingest.conftest import rejected, write
 
 HEADER = "response_id,submitted_at,channel,served_by,unit_id,nps,comment"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ingest.conftest import rejected, write
 from excx.errors import ImportValidationError
 from excx.ingest import import_file
+from tests.ingest.conftest import rejected, write
 
 HEADER = "response_id,submitted_at,channel,served_by,unit_id,nps,csat,ces"
 GOOD = "r1,2026-01-31,store,human,B1,9,5,2"
