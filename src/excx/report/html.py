@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import shutil
 from html import escape
 from pathlib import Path
 from string import Template
@@ -16,23 +14,15 @@ from excx.linkage.link import LinkageReport
 from excx.report.charts import channel_chart, trend_chart
 from excx.report.data import KPIS, ReportData, collect
 from excx.report.linkage import write_linkage_page
+from excx.report.scripts import VENDOR, VENDOR_FILES, chart_scripts, copy_scripts
 from excx.store import Store
 
-__all__ = ["write_report", "render", "VENDOR_FILES"]
+__all__ = ["write_report", "render", "VENDOR", "VENDOR_FILES"]
 
 log = logging.getLogger("excx")
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATE = _PACKAGE / "report" / "templates" / "report.html"
-VENDOR = _PACKAGE / "web" / "static" / "vendor"
-VENDOR_FILES = (
-    "vega.min.js",
-    "vega-lite.min.js",
-    "vega-embed.min.js",
-    "LICENSE-vega-6.2.0",
-    "LICENSE-vega-lite-6.4.1",
-    "LICENSE-vega-embed-7.1.0",
-)
 _FORMATS = {
     "nps": "{:+.1f}",
     "enps": "{:+.1f}",
@@ -95,9 +85,7 @@ def write_report(
     """
     data = data if data is not None else collect(store, level=level)
     out = Path(out)
-    (out / "vendor").mkdir(parents=True, exist_ok=True)
-    for name in VENDOR_FILES:
-        shutil.copy2(VENDOR / name, out / "vendor" / name)
+    copy_scripts(out)
     if linkage is not None:
         write_linkage_page(store, linkage, out, level=data.level)
     page = out / "index.html"
@@ -126,7 +114,6 @@ def render(
             specs[f"trend-{kpi}"] = trend_chart(data.trends, kpi, level=data.level)
     if not data.channels.empty:
         specs["channels"] = channel_chart(data.channels, level=data.level)
-    specs_json = json.dumps({key: chart.to_dict() for key, chart in specs.items()})
 
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"Generated {now}" + (f" from a {source} store" if source else "")
@@ -144,8 +131,7 @@ def render(
         latest_period=escape(_month_name(data.latest_period)),
         unit_table=_unit_table(data.units),
         caveats=_caveats(data.caveats),
-        # "</" would close the script element early.
-        specs=specs_json.replace("</", "<\\/"),
+        charts=chart_scripts({key: chart.to_dict() for key, chart in specs.items()}),
     )
 
 

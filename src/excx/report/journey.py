@@ -18,9 +18,7 @@ opens offline with the vendored Vega scripts.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import shutil
 import warnings
 from collections.abc import Sequence
 from html import escape
@@ -32,6 +30,7 @@ import pandas as pd
 
 from excx.errors import ExcxWarning, InputError, PrivacyError
 from excx.journey import maturity, programme
+from excx.report.scripts import chart_scripts, copy_scripts
 from excx.schema import ACTIVITY_STATUSES, PHASES
 from excx.store import Store
 
@@ -253,20 +252,14 @@ def write_journey_page(
 
 def write_page(out: str | Path, name: str, fields: dict, specs: dict) -> Path:
     """Fill ``templates/<name>`` with `fields` and the chart `specs` (as JSON);
-    copy the Vega scripts next to it when they are missing."""
-    from excx.report.html import VENDOR, VENDOR_FILES
-
+    copy the Vega scripts next to it."""
     out = Path(out)
-    (out / "vendor").mkdir(parents=True, exist_ok=True)
-    for file in VENDOR_FILES:
-        if not (out / "vendor" / file).exists():
-            shutil.copy2(VENDOR / file, out / "vendor" / file)
-    text = json.dumps({key: chart.to_dict() for key, chart in specs.items()})
+    copy_scripts(out)
+    charts = chart_scripts({key: chart.to_dict() for key, chart in specs.items()})
     template = Template((_TEMPLATES / name).read_text(encoding="utf-8"))
     page = out / name
-    # "</" would close the script element early.
     page.write_text(
-        template.substitute(fields, specs=text.replace("</", "<\\/")),
+        template.substitute(fields, charts=charts),
         encoding="utf-8",
     )
     return page

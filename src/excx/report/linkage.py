@@ -16,7 +16,6 @@ least-squares line drawn through the visible points.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from html import escape
 from pathlib import Path
 from string import Template
@@ -28,6 +27,7 @@ from scipy import stats
 
 import excx.metrics
 from excx.linkage.link import LinkageReport
+from excx.report.scripts import chart_scripts
 from excx.store import Store
 
 __all__ = ["unit_points", "fit_band", "write_linkage_page", "PER_POINTS"]
@@ -172,7 +172,7 @@ def write_linkage_page(
             chain_table=_chain_table(report.estimates),
             estimates_table=_estimates_table(report.estimates),
             readings="".join(f"<li>{escape(text)}</li>" for text in report.readings()),
-            specs=json.dumps(specs).replace("</", "<\\/"),
+            charts=chart_scripts(specs),
         ),
         encoding="utf-8",
     )
