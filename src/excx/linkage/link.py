@@ -15,9 +15,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import ibis
@@ -178,18 +179,14 @@ class _Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
-    def __call__(self, step: str):
-        clock = self
-
-        class _Step:
-            def __enter__(self) -> None:
-                self.started = time.perf_counter()
-
-            def __exit__(self, *exc) -> None:
-                spent = time.perf_counter() - self.started
-                clock.seconds[step] = clock.seconds.get(step, 0.0) + spent
-
-        return _Step()
+    @contextlib.contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.seconds[step] = self.seconds.get(step, 0.0) + spent
 
 
 def _without_single_answers(frame: pd.DataFrame) -> pd.DataFrame:
