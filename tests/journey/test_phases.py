@@ -38,7 +38,7 @@ def _answers():
                     items.append((rid, "readiness_tools", 5 if i < 4 else 2))
                 if month >= 2 and unit in VISION_AGREE:  # only b1, b2 are asked
                     agree = VISION_AGREE[unit][month - 2]
-                    items.append((rid, "vision", 5 if i < agree else 2))
+                    items.append((rid, "journey_vision", 5 if i < agree else 2))
     names = ["response_id", "unit_id", "submitted_at", "enps", "comment"]
     columns = dict(zip(names, zip(*responses, strict=True), strict=True))
     columns["enps"] = pa.array(columns["enps"], pa.int16())
@@ -144,9 +144,9 @@ def _check_know(know):
 
 
 def _check_tell(tell):
-    b1 = tell[(tell["kpi"] == "item_vision") & (tell["unit_id"] == "b1")]
+    b1 = tell[(tell["kpi"] == "item_journey_vision") & (tell["unit_id"] == "b1")]
     assert b1["value"].tolist() == pytest.approx([200 / 6, 300 / 6, 400 / 6, 500 / 6])
-    trend = tell[tell["kpi"] == "vision_trend"].iloc[0]
+    trend = tell[tell["kpi"] == "journey_vision_trend"].iloc[0]
     # Pooled b1 + b2 (11 answers a month): 3, 4, 6, 7 agree. Least squares by hand
     # with x = 0..3: slope = 100/11 * (-1.5*3 - 0.5*4 + 0.5*6 + 1.5*7) / 5 = 12.73.
     assert trend["value"] == pytest.approx(100 / 11 * 7 / 5)

@@ -112,7 +112,9 @@ def know(store: Store, initiative_id: str, *, readiness_prefix: str = "readiness
     return pd.concat([known, readiness], ignore_index=True)[KPI_COLUMNS]
 
 
-def tell(store: Store, initiative_id: str, *, item: str = "vision") -> pd.DataFrame:
+def tell(
+    store: Store, initiative_id: str, *, item: str = "journey_vision"
+) -> pd.DataFrame:
     """Share agreeing with the vision item per unit and month, and its trend.
 
     The ``<item>_trend`` row is the least-squares slope, in points per month,

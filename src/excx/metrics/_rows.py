@@ -16,6 +16,7 @@ import pyarrow as pa
 from ibis import _
 
 from excx.errors import InputError
+from excx.metrics.items import engagement_items
 from excx.metrics.kpis import Kpi, engagement_score
 from excx.store import Store
 
@@ -65,7 +66,7 @@ def add_dimensions(
 
 def _engagement_rows(store: Store) -> ir.Table:
     """Each employee respondent's engagement index (0..100) with their response."""
-    items = store.table("employee_items")
+    items = engagement_items(store)
     per_respondent = items.group_by("response_id").aggregate(
         mean_item=items.value.cast("float64").mean()
     )

@@ -16,6 +16,7 @@ import numpy as np
 from ibis import _
 
 from excx.metrics._rows import add_dimensions, filter_predicates
+from excx.metrics.items import engagement_items
 from excx.store import Store
 
 __all__ = ["cronbach_alpha", "alpha_from_covariance"]
@@ -115,7 +116,7 @@ def _item_and_total_sums(store: Store, *, where: dict, period: str):
     if where:
         responses = add_dimensions(store, responses, needed=where, period=period)
         responses = responses.filter(filter_predicates(responses, where, list(where)))
-    items = store.table("employee_items").semi_join(
+    items = engagement_items(store).semi_join(
         responses.select("response_id"), "response_id"
     )
     # Executed on its own: as a scalar subquery ibis mis-correlates it (DuckDB) or
