@@ -295,6 +295,8 @@ def demo(
         f"true lagged effect built in: {run.truth.enps_to_nps:.3f} NPS points per "
         "eNPS point"
     )
+    for line in run.effect_lines():
+        console.print(line)
     steps = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run.seconds.items())
     console.print(f"report: {run.report}  (seconds: {steps})")
 

@@ -40,7 +40,15 @@ def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
         "employee_responses.csv",
         "customer_responses.csv",
         "outcomes.csv",
+        "interactions.csv",
     }
+    index = (out / "index.html").read_text()
+    for page in ("linkage.html", "journey.html", "human_touch.html"):
+        assert f'href="{page}"' in index
+        assert (out / page).is_file()
+    journey = (out / "journey.html").read_text()
+    for phase in ("know", "tell", "activate", "reward", "listen", "measure"):
+        assert f'data-phase="{phase}"' in journey
     with excx.connect(url) as store:
         written = pa_csv.read_csv(data / "customer_responses.csv").num_rows
         assert store.count("customer_responses") == written
@@ -51,9 +59,39 @@ def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
             store, "customer-responses", data / "customer_responses.csv"
         )
         assert again.skipped_as_already_imported
+        assert (
+            store.count("interactions")
+            == pa_csv.read_csv(data / "interactions.csv").num_rows
+        )
+        assert store.count("activities") == 6
+        assert store.count("recognitions") > 0
     assert "Key figures" in result.stdout
     assert f"{nps:.1f}" in result.stdout  # the table prints what excx.metrics returns
     assert "0.514 NPS points per eNPS point" in result.stdout
+    assert "pilot effect on eNPS, difference in differences: " in result.stdout
+    assert "built in: +10.0" in result.stdout
+    assert "bot-to-human hand-off effect on NPS: " in result.stdout
+    assert "built in: -15.0" in result.stdout
+
+    # A second run finds its files, programme and interaction log in the store.
+    again = runner.invoke(
+        app,
+        [
+            "demo",
+            "--size",
+            "small",
+            "--store",
+            url,
+            "--out",
+            str(out),
+            "--data",
+            str(data),
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    with excx.connect(url) as store:
+        assert store.count("activities") == 6
+        assert store.count("imports") == 4
 
 
 def test_demo_refuses_an_unknown_size(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -197,3 +198,33 @@ def test_write_files_for_the_generic_profile(company, tmp_path, file_format):
     )
     assert answered == company.tables["employee_items"].num_rows
     assert np.all(read(paths["units"]).column("unit_id").to_numpy(zero_copy_only=False))
+
+
+def test_write_files_puts_in_replacement_scores(company, tmp_path):
+    """The demo writes answers with a programme's effect through `scores`."""
+    employees = company.tables["employee_responses"]
+    changed = employees.select(["response_id", "enps"]).set_column(
+        1, "enps", pa.array([10] * employees.num_rows, pa.int16())
+    )
+
+    paths = write_files(company, tmp_path, scores={"employee_responses": changed})
+
+    written = pa_csv.read_csv(paths["employee-responses"])
+    assert set(written.column("enps").to_pylist()) == {10}
+    assert (
+        written.column("response_id").to_pylist()
+        == employees.column("response_id").to_pylist()
+    )
+    customers = pa_csv.read_csv(paths["customer-responses"])
+    assert (
+        customers.column("nps").to_pylist()
+        == company.tables["customer_responses"].column("nps").to_pylist()
+    )
+
+
+def test_write_files_refuses_scores_with_missing_responses(company, tmp_path):
+    partial = company.tables["employee_responses"].select(["response_id", "enps"])
+    partial = partial.slice(0, 10)
+
+    with pytest.raises(InputError, match="enps"):
+        write_files(company, tmp_path, scores={"employee_responses": partial})

@@ -48,8 +48,13 @@ def interactions(
     handoff_cost: float = 15.0,
     handoff_share: float = 0.3,
     seed: int = 0,
+    responses: pa.Table | None = None,
 ) -> tuple[dict[str, pa.Table], HandoffTruth]:
     """The company's interaction log and answers with a set hand-off cost.
+
+    `responses` are the customer answers to start from (default: the
+    company's own), for example those :func:`excx.journey.synth.programme`
+    returns with an activity's effect.
 
     Returns
     -------
@@ -70,7 +75,8 @@ def interactions(
     if not 0 <= handoff_cost < 100:
         raise InputError(f"handoff_cost={handoff_cost}; accepted: 0 to under 100")
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(11,)))
-    responses = company.tables["customer_responses"]
+    if responses is None:
+        responses = company.tables["customer_responses"]
     answers = responses.select(
         ["response_id", "submitted_at", "channel", "served_by", "unit_id"]
     ).to_pandas()
@@ -79,7 +85,7 @@ def interactions(
     other_branch = human & ~handoff & (rng.random(len(answers)) < 0.2)
     web_first = human & (rng.random(len(answers)) < 0.3)
 
-    units = company.tables["units"].to_pandas()
+    units = company.organisation.units.to_pandas()
     events = [_final_steps(answers)]
     events.append(_bot_steps(answers[handoff]))
     events.append(_branch_steps(answers[other_branch], units, rng))

@@ -168,7 +168,7 @@ def _records(units, first, starts_on, ends_on) -> dict[str, pa.Table]:
 
 
 def _treated_units(company, regions: int, share: float) -> tuple[str, ...]:
-    units = company.tables["units"].to_pandas()
+    units = company.organisation.units.to_pandas()
     serving = units[units["kind"].isin(["branch", "team"])]
     names = sorted(serving["region"].dropna().unique())
     regions = len(names) if regions is None else regions

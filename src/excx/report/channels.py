@@ -75,6 +75,7 @@ def write_human_touch_page(
     item: str = "prefers_person",
     top: int = 10,
     level: float = 0.95,
+    handoff: pd.DataFrame | None = None,
 ) -> Path:
     """Write ``out/human_touch.html`` (and the Vega scripts into ``out/vendor/``).
 
@@ -90,6 +91,8 @@ def write_human_touch_page(
         How many journey paths to show.
     level
         Confidence level of every interval.
+    handoff
+        :func:`excx.channels.human_touch.handoff_effect` when already computed.
 
     Returns
     -------
@@ -112,12 +115,14 @@ def write_human_touch_page(
         store, item=item, by=["channel", "served_by"], level=level
     )
     paths = journeys.common_paths(store, top=top, level=level)
+    reason = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExcxWarning)
         try:
-            handoff, reason = human_touch.handoff_effect(store, level=level), None
+            if handoff is None:
+                handoff = human_touch.handoff_effect(store, level=level)
         except InputError as exc:
-            handoff, reason = None, str(exc)
+            reason = str(exc)
     said = [str(w.message) for w in caught if issubclass(w.category, ExcxWarning)]
 
     specs = {

@@ -10,10 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from excx.channels.human_touch import handoff_effect
+from excx.channels.interactions import import_interactions
+from excx.channels.synth import HandoffTruth
 from excx.ingest import ImportReport, import_file
+from excx.journey import programme
+from excx.journey.synth import INITIATIVE_ID, ProgrammeTruth
 from excx.linkage.link import LinkageReport, link
+from excx.report import demo_programme
+from excx.report.channels import write_human_touch_page
 from excx.report.data import collect
 from excx.report.html import write_report
+from excx.report.journey import activity_effects, write_journey_page
 from excx.store import Store
 from excx.synth import Truth, generate, write_files
 
@@ -41,6 +49,15 @@ class DemoRun:
         The ``index.html`` written.
     truth
         The synthetic company's :class:`excx.synth.Truth`.
+    linkage
+        :func:`excx.linkage.link.link` on the store after the import.
+    pilot, handoff
+        The programme's activity with a set effect and the bot-to-human
+        hand-off with a set cost (see :mod:`excx.report.demo_programme`).
+    effects
+        Their estimates, rows ``pilot_enps`` (difference in differences, eNPS
+        points) and ``handoff`` (NPS points; negative is a loss): ``term,
+        estimate, ci_low, ci_high``.
     seconds
         Wall-clock seconds per step (``generate``, ``files``, ``import``,
         ``report``) and ``total``.
@@ -52,7 +69,27 @@ class DemoRun:
     report: Path
     truth: Truth
     linkage: LinkageReport
+    pilot: ProgrammeTruth
+    handoff: HandoffTruth
+    effects: pd.DataFrame
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def effect_lines(self) -> list[str]:
+        """Each estimate of :attr:`effects`, then the effect the demo set."""
+        built_in = {
+            "pilot_enps": ("pilot effect on eNPS, difference in differences",
+                           self.pilot.enps_effect),
+            "handoff": ("bot-to-human hand-off effect on NPS",
+                        -self.handoff.handoff_cost),
+        }  # fmt: skip
+        lines = []
+        for row in self.effects.itertuples(index=False):
+            text, truth = built_in[row.term]
+            lines.append(
+                f"{text}: {row.estimate:+.1f} ({row.ci_low:+.1f} to {row.ci_high:+.1f})"
+            )
+            lines.append(f"  built in: {truth:+.1f}")
+        return lines
 
 
 def run_demo(
@@ -106,9 +143,11 @@ def run_demo(
 
     step(f"generating the {size} synthetic bank (seed {seed})")
     company = generate(size, seed=seed)
+    journey = demo_programme.plan(company, seed=seed)
     seconds["generate"] = time.perf_counter() - started
     step(f"writing CSV files to {data}")
-    files = write_files(company, data, format="csv")
+    files = write_files(company, data, format="csv", scores=journey.scores)
+    files["interactions"] = demo_programme.write_interactions(journey, data)
     seconds["files"] = time.perf_counter() - started - sum(seconds.values())
 
     store.init()
@@ -116,16 +155,65 @@ def run_demo(
     for target in IMPORT_ORDER:
         step(f"importing {files[target].name} as {target}")
         imports.append(import_file(store, target, files[target]))
+    _add_programme(store, company, journey, files["interactions"], seed, step)
     seconds["import"] = time.perf_counter() - started - sum(seconds.values())
 
     step(f"computing the figures and writing the report to {out}")
     figures = collect(store)
     step("estimating the link from eNPS to NPS and revenue")
     linkage = link(store)
-    report = write_report(store, out, data=figures, linkage=linkage)
+    step("estimating the programme's effects and the cost of a bot hand-off")
+    activities = activity_effects(store, INITIATIVE_ID)
+    handoff = handoff_effect(store)
+    step("writing the Engagement Journey and human-touch pages")
+    journey_page = write_journey_page(store, INITIATIVE_ID, out, effects=activities)
+    human_page = write_human_touch_page(store, out, handoff=handoff)
+    pages = [
+        (journey_page.name, "The Engagement Journey"),
+        (human_page.name, "Human touch and omnichannel"),
+    ]
+    effects = _known_effects(activities[0], handoff, journey.pilot)
+    report = write_report(store, out, data=figures, linkage=linkage, pages=pages)
     seconds["report"] = time.perf_counter() - started - sum(seconds.values())
     seconds["total"] = time.perf_counter() - started
     log.info("demo finished in %.1f s", seconds["total"])
     return DemoRun(
-        files, imports, figures.summary, report, company.truth, linkage, seconds
+        files,
+        imports,
+        figures.summary,
+        report,
+        company.truth,
+        linkage,
+        journey.pilot,
+        journey.handoff,
+        effects,
+        seconds,
+    )
+
+
+def _add_programme(store, company, journey, interactions_file, seed, step) -> None:
+    """Import the interaction log and store the programme, unless an earlier run
+    of the demo did."""
+    if not store.count("interactions"):
+        step(f"importing {interactions_file.name} (customer journeys)")
+        import_interactions(store, interactions_file)
+    known = programme.initiatives(store)["initiative_id"]
+    if INITIATIVE_ID not in set(known):
+        step("storing the Engagement Journey programme")
+        demo_programme.record(store, company, journey.pilot, seed=seed)
+
+
+def _known_effects(
+    activities: pd.DataFrame, handoff: pd.DataFrame, pilot: ProgrammeTruth
+) -> pd.DataFrame:
+    """The estimates of the effects the demo set (see :class:`DemoRun`)."""
+    columns = ["term", "estimate", "ci_low", "ci_high"]
+    pilot_row = activities[
+        (activities["activity_id"] == pilot.activity_id)
+        & (activities["outcome"] == "enps")
+        & (activities["term"] == "did")
+    ].assign(term="pilot_enps")
+    return pd.concat(
+        [pilot_row[columns], handoff.loc[handoff["term"] == "handoff", columns]],
+        ignore_index=True,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from string import Template
@@ -31,9 +32,9 @@ _FORMATS = {
     "engagement": "{:.1f}",
 }
 _UNIT_COLUMNS = ("unit_id", "name", "region", "kind")
-_LINKAGE_LINK = (
-    '<p><a href="linkage.html">Linkage: does employee experience move customer '
-    "experience? →</a></p>"
+_LINKAGE_PAGE = (
+    "linkage.html",
+    "Linkage: does employee experience move customer experience?",
 )
 
 
@@ -45,6 +46,7 @@ def write_report(
     level: float = 0.95,
     data: ReportData | None = None,
     linkage: LinkageReport | None = None,
+    pages: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write ``out/index.html`` and the Vega scripts it needs into ``out/vendor/``.
 
@@ -64,6 +66,9 @@ def write_report(
     linkage
         The result of :func:`excx.linkage.link.link` on the same store; when
         given, ``out/linkage.html`` is written too and the main page links to it.
+    pages
+        Other pages already written into `out`, as (file name, link text): the
+        main page links to them after the linkage page.
 
     Returns
     -------
@@ -86,17 +91,23 @@ def write_report(
     data = data if data is not None else collect(store, level=level)
     out = Path(out)
     copy_scripts(out)
+    links = list(pages)
     if linkage is not None:
         write_linkage_page(store, linkage, out, level=data.level)
+        links.insert(0, _LINKAGE_PAGE)
     page = out / "index.html"
-    html = render(data, title=title, source=store.backend, linked=linkage is not None)
+    html = render(data, title=title, source=store.backend, links=links)
     page.write_text(html, encoding="utf-8")
     log.info("wrote report %s", page)
     return page
 
 
 def render(
-    data: ReportData, *, title: str, source: str = "", linked: bool = False
+    data: ReportData,
+    *,
+    title: str,
+    source: str = "",
+    links: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The HTML page of `data` (see :func:`write_report`).
 
@@ -122,7 +133,10 @@ def render(
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(title),
         meta=escape(meta),
-        linkage_link=_LINKAGE_LINK if linked else "",
+        page_links="\n".join(
+            f'<p><a href="{escape(href)}">{escape(text)} →</a></p>'
+            for href, text in links
+        ),
         kpi_cards=_kpi_cards(data.summary, data.level),
         level_text=f"{data.level:.0%}",
         trend_divs=_divs(k for k in specs if k.startswith("trend-")),

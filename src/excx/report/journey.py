@@ -174,6 +174,7 @@ def write_journey_page(
     *,
     outcomes: Sequence[str] = ("enps", "nps"),
     level: float = 0.95,
+    effects: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Path:
     """Write ``out/journey.html`` for one initiative (and ``out/vendor/``).
 
@@ -190,6 +191,9 @@ def write_journey_page(
         Outcomes of the DiD per activity (``enps``, ``nps``).
     level
         Confidence level of the event-study intervals.
+    effects
+        :func:`activity_effects` of the initiative when already computed
+        (`outcomes` and `level` are then theirs).
 
     Returns
     -------
@@ -224,7 +228,7 @@ def write_journey_page(
     initiative = found.iloc[0]
     acts = programme.activities(store, initiative_id=initiative_id)
     kpis = phase_kpis(store, initiative_id)
-    effects, notes = activity_effects(
+    effects, notes = effects or activity_effects(
         store, initiative_id, outcomes=outcomes, level=level
     )
     assessment_id, profile = latest_maturity(store)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -42,7 +44,11 @@ class _Sink:
 
 
 def write_files(
-    company: Company, folder: str | Path, *, format: str = "csv"
+    company: Company,
+    folder: str | Path,
+    *,
+    format: str = "csv",
+    scores: Mapping[str, pa.Table] | None = None,
 ) -> dict[str, Path]:
     """Write the company as four files the generic import profile accepts.
 
@@ -54,6 +60,11 @@ def write_files(
         Created if missing; existing files of the same names are replaced.
     format
         ``"csv"`` (UTF-8, comma, header row, empty = missing) or ``"parquet"``.
+    scores
+        Answers to write instead of the company's own: table name
+        (``employee_responses``, ``customer_responses``) to a table of
+        ``response_id`` and the score columns to replace, such as the answers
+        :func:`excx.journey.synth.programme` returns with an activity's effect.
 
     Returns
     -------
@@ -83,10 +94,16 @@ def write_files(
 
     _write_one(paths["units"], company.organisation.units, format)
     _write_one(paths["outcomes"], company.outcomes, format)
+    replacements = {
+        name: table.to_pandas().set_index("response_id")
+        for name, table in (scores or {}).items()
+    }
     sinks: dict[str, _Sink] = {}
     try:
         for month in company.months():
             for name, wide in month.items():
+                if name in replacements:
+                    wide = _replace_scores(wide, replacements[name])
                 target = name.replace("_", "-")
                 if target not in sinks:
                     sinks[target] = _Sink(paths[target], wide.schema, format)
@@ -97,6 +114,19 @@ def write_files(
     for target, path in paths.items():
         log.info("wrote %s file %s", target, path)
     return paths
+
+
+def _replace_scores(wide: pa.Table, scores: pd.DataFrame) -> pa.Table:
+    """`wide` with each column of `scores` (indexed by response_id) put in."""
+    ids = wide.column("response_id").to_pandas()
+    for column in scores.columns:
+        index = wide.schema.get_field_index(column)
+        values = ids.map(scores[column])
+        if values.isna().any() and not wide.column(column).null_count:
+            raise InputError(f"scores for {column} miss some response_id values")
+        typed = pa.array(values, type=wide.schema.field(column).type, from_pandas=True)
+        wide = wide.set_column(index, column, typed)
+    return wide
 
 
 def _write_one(path: Path, data: pa.Table, file_format: str) -> None:
