@@ -49,6 +49,8 @@ def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
     journey = (out / "journey.html").read_text()
     for phase in ("know", "tell", "activate", "reward", "listen", "measure"):
         assert f'data-phase="{phase}"' in journey
+    # The programme's own pulse items reach Know and Tell (and not engagement).
+    assert "item_readiness_tools" in journey and "item_journey_vision" in journey
     with excx.connect(url) as store:
         written = pa_csv.read_csv(data / "customer_responses.csv").num_rows
         assert store.count("customer_responses") == written

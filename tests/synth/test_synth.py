@@ -228,3 +228,14 @@ def test_write_files_refuses_scores_with_missing_responses(company, tmp_path):
 
     with pytest.raises(InputError, match="enps"):
         write_files(company, tmp_path, scores={"employee_responses": partial})
+
+
+def test_write_files_adds_new_item_columns(company, tmp_path):
+    employees = company.tables["employee_responses"].select(["response_id"])
+    answers = [3 if i % 2 else None for i in range(employees.num_rows)]
+    added = employees.append_column("item_journey_vision", pa.array(answers))
+
+    paths = write_files(company, tmp_path, scores={"employee_responses": added})
+
+    written = pa_csv.read_csv(paths["employee-responses"])
+    assert written.column("item_journey_vision").to_pylist() == answers

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -82,15 +83,43 @@ def plan(company, *, seed: int = 0) -> Plan:
         seed=seed,
         responses=tables["customer_responses"],
     )
+    employees = tables["employee_responses"]
     scores = {
-        "employee_responses": tables["employee_responses"].select(
-            ["response_id", "enps"]
+        "employee_responses": pa.Table.from_pandas(
+            _programme_items(employees, company, pilot, seed), preserve_index=False
         ),
         "customer_responses": journeys["customer_responses"].select(
             ["response_id", "nps"]
         ),
     }
     return Plan(pilot, handoff, scores, journeys["interactions"])
+
+
+def _programme_items(employees: pa.Table, company, pilot, seed: int) -> pd.DataFrame:
+    """eNPS with the pilot's effect, and the programme's own pulse items.
+
+    ``item_readiness_tools`` and ``item_readiness_change`` (Know) are asked in
+    the first two months; ``item_journey_vision`` (Tell) from the roadshow on,
+    agreement rising from 30% to 70% over six months. None of them moves the
+    engagement index (:mod:`excx.metrics.items`).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(17,)))
+    frame = employees.select(["response_id", "enps", "submitted_at"]).to_pandas()
+    first = np.datetime64(company.periods[0], "M")
+    month = frame.pop("submitted_at").to_numpy().astype("datetime64[M]") - first
+    month = month.astype(int)
+    n = len(frame)
+    baseline = month < 2
+    for item, mean in (("readiness_tools", 2.6), ("readiness_change", 3.2)):
+        values = np.clip(np.rint(rng.normal(mean, 1.0, n)), 1, 5)
+        frame[f"item_{item}"] = np.where(baseline, values, np.nan)
+    told = month - (company.periods.tolist().index(pilot.starts_on) - 2)
+    agree = 0.3 + 0.4 * np.clip(told / 6, 0, 1)
+    values = np.where(
+        rng.random(n) < agree, rng.integers(4, 6, n), rng.integers(1, 4, n)
+    )
+    frame["item_journey_vision"] = np.where(told >= 0, values, np.nan)
+    return frame
 
 
 def write_interactions(planned: Plan, folder: str | Path) -> Path:

@@ -64,7 +64,8 @@ def write_files(
         Answers to write instead of the company's own: table name
         (``employee_responses``, ``customer_responses``) to a table of
         ``response_id`` and the score columns to replace, such as the answers
-        :func:`excx.journey.synth.programme` returns with an activity's effect.
+        :func:`excx.journey.synth.programme` returns with an activity's effect;
+        ``item_<item_id>`` columns the company lacks are added.
 
     Returns
     -------
@@ -117,11 +118,16 @@ def write_files(
 
 
 def _replace_scores(wide: pa.Table, scores: pd.DataFrame) -> pa.Table:
-    """`wide` with each column of `scores` (indexed by response_id) put in."""
+    """`wide` with each column of `scores` (indexed by response_id) put in; a
+    column `wide` lacks (a new item) is added as int16."""
     ids = wide.column("response_id").to_pandas()
     for column in scores.columns:
-        index = wide.schema.get_field_index(column)
         values = ids.map(scores[column])
+        index = wide.schema.get_field_index(column)
+        if index < 0:
+            typed = pa.array(values, type=pa.int16(), from_pandas=True)
+            wide = wide.append_column(column, typed)
+            continue
         if values.isna().any() and not wide.column(column).null_count:
             raise InputError(f"scores for {column} miss some response_id values")
         typed = pa.array(values, type=wide.schema.field(column).type, from_pandas=True)
