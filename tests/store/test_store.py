@@ -68,3 +68,10 @@ def test_a_failure_in_the_database_rolls_back_every_table(store):
     with pytest.raises(Exception, match="employee_items"):
         store.write({"units": units, "employee_items": items})
     assert store.count("units") == 0
+
+
+def test_duckdb_progress_bar_is_off(tmp_path):
+    """DuckDB prints its progress bar on stdout, where `--format json` goes."""
+    with excx.connect(f"duckdb://{tmp_path / 'quiet.duckdb'}") as store:
+        setting = "SELECT current_setting('enable_progress_bar')"
+        assert store.raw.execute(setting).fetchone()[0] is False

@@ -27,6 +27,8 @@ class DuckDBStore(Store):
             con = ibis.duckdb.connect(path)
         except Exception as exc:
             raise StoreError(f"cannot open DuckDB store {path}: {exc}") from exc
+        # DuckDB's progress bar writes to stdout: it would corrupt `--format json`.
+        con.raw_sql("SET enable_progress_bar = false")
         super().__init__(url, con)
         self.path = path
 
