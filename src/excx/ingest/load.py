@@ -36,6 +36,8 @@ log = logging.getLogger("excx")
 Progress = Callable[[str, int, int], None]
 _STEPS = ("checking file", "reading", "validating", "writing")
 _MEMORY_LIMIT = "1GB"
+# Key of the PostgreSQL advisory lock that serialises imports into one database.
+_IMPORT_LOCK = 0x657863785F696D70  # "excx_imp"
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,9 @@ def import_file(
     ``imports`` table with the SHA-256 of the file bytes; the same bytes imported
     to the same target again are skipped.
 
-    Limitations: the checks against the store (known units, keys already
-    stored, the earlier import of the same bytes) run before the write
-    transaction, so two imports running at the same moment into one store can
-    both pass them; run imports one at a time.
+    Imports into one PostgreSQL store run one at a time (an advisory lock
+    held from the check for an earlier import to the write), so the checks
+    against the store still hold when the rows are written.
 
     Examples
     --------
@@ -148,22 +149,67 @@ def import_file(
     step = _stepper(progress)
 
     digest = _sha256(path)
-    previous = _previous_import(store, chosen.name, digest)
-    step()
-    if previous is not None:
-        log.info("%s was already imported to %s on %s", path, target, previous)
-        return ImportReport(
-            target=chosen.name,
-            path=str(path),
-            rows_read=0,
-            rows_written=0,
-            items_written=0,
-            skipped_as_already_imported=True,
-            already_imported_at=previous,
-            dry_run=dry_run,
-            elapsed_seconds=time.perf_counter() - started,
+    with one_import_at_a_time(store):
+        previous = _previous_import(store, chosen.name, digest)
+        step()
+        if previous is not None:
+            log.info("%s was already imported to %s on %s", path, target, previous)
+            return ImportReport(
+                target=chosen.name,
+                path=str(path),
+                rows_read=0,
+                rows_written=0,
+                items_written=0,
+                skipped_as_already_imported=True,
+                already_imported_at=previous,
+                dry_run=dry_run,
+                elapsed_seconds=time.perf_counter() - started,
+            )
+        rows_read, written = _stage_check_write(
+            store, path, chosen, profile, mapping, digest, dry_run=dry_run, step=step
         )
+    elapsed = time.perf_counter() - started
+    log.info("imported %d rows of %s in %.2f s", written[0], path, elapsed)
+    return ImportReport(
+        target=chosen.name,
+        path=str(path),
+        rows_read=rows_read,
+        rows_written=written[0],
+        items_written=written[1],
+        skipped_as_already_imported=False,
+        already_imported_at=None,
+        dry_run=dry_run,
+        elapsed_seconds=elapsed,
+    )
 
+
+def one_import_at_a_time(store: Store) -> contextlib.AbstractContextManager:
+    """Hold the store's import lock: PostgreSQL's session advisory lock, so that
+    imports from several processes run one after the other and the checks
+    against the store (keys, units, the earlier import of the same bytes) still
+    hold when the rows are written. A DuckDB file admits one writing process,
+    and a connection runs one statement at a time, so it needs none."""
+    if store.backend != "postgres":
+        return contextlib.nullcontext()
+    return _advisory_lock(store.raw, _IMPORT_LOCK)
+
+
+@contextlib.contextmanager
+def _advisory_lock(connection, key: int) -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", (key,))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def _stage_check_write(
+    store: Store, path: Path, chosen, profile, mapping, digest: str, *, dry_run, step
+) -> tuple[int, tuple[int, int]]:
+    """Stage, validate and (unless `dry_run`) write one file; return the rows
+    read and the (rows, items) written."""
     with _staging(store) as (con, workdir, prefix):
         staged, columns, delimiter = _stage(
             con, path, chosen, profile, mapping, workdir, prefix
@@ -177,19 +223,7 @@ def import_file(
                 con, store, chosen, columns, typed, path, digest, staged.rows
             )
         step()
-    elapsed = time.perf_counter() - started
-    log.info("imported %d rows of %s in %.2f s", written[0], path, elapsed)
-    return ImportReport(
-        target=chosen.name,
-        path=str(path),
-        rows_read=staged.rows,
-        rows_written=written[0],
-        items_written=written[1],
-        skipped_as_already_imported=False,
-        already_imported_at=None,
-        dry_run=dry_run,
-        elapsed_seconds=elapsed,
-    )
+    return staged.rows, written
 
 
 def _stepper(progress: Progress | None) -> Callable[[], None]:
