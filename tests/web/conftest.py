@@ -31,10 +31,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pyarrow as pa
 import pytest
 import uvicorn
-
-import pyarrow as pa
 
 import excx
 from excx.api import Settings, create_app
@@ -58,7 +57,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 PAGE_TIMEOUT_MS = 300_000
 SECRET = "web-test-secret-" + "y" * 40
 PASSWORD = "password-1"
-USERS = {"ada": ("admin", None), "max": ("manager", "R1"), "val": ("viewer", None)}
+USERS = {
+    "ada": ("admin", None),
+    "ann": ("analyst", None),
+    "max": ("manager", "R1"),
+    "val": ("viewer", None),
+}
 # Pulse invitations: a big group (R1-B001, 30 answers in Dec 2026) and a small one
 # (R1-B002, 8 answers, under the comment threshold of 10).
 INVITEES = {"R1-B001": 6, "R1-B002": 2}

@@ -70,7 +70,14 @@ _env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _env.filters["number"] = _number
-_env.filters["tojson_safe"] = lambda v: json.dumps(v).replace("</", "<\\/")
+# JSON inside <script type="application/json">: no markup character is left raw
+# (names typed by users end up in chart titles), JSON.parse restores them.
+_env.filters["tojson_safe"] = lambda v: (
+    json.dumps(v)
+    .replace("<", "\\u003c")
+    .replace(">", "\\u003e")
+    .replace("&", "\\u0026")
+)
 
 
 def _logged_in(request: Request, store: StoreDep) -> None:
