@@ -23,7 +23,7 @@ from excx.schema import PHASES
 from excx.store import Store
 from excx.web.figures import records
 
-__all__ = ["initiative_units", "visible_initiatives", "context"]
+__all__ = ["initiative_units", "visible_initiatives", "context", "effect_figures"]
 
 LEVEL = 0.95  # the effect route's default, so that both show the same intervals
 
@@ -109,11 +109,19 @@ def context(store: Store, scope: Scope, requested: str | None, cached: Callable)
     values["kpis"] = []
     if initiative["unit_ids"]:
         values["kpis"] = _kpi_sections(cached(phase_kpis, store, initiative_id))
-    effects, notes = cached(activity_effects, store, initiative_id, level=LEVEL)
-    values["effects"] = records(effects[effects["term"] == "did"])
-    values["effect_notes"] = records(notes)
-    values["specs"] = _event_specs(effects)
-    return values
+    return values | cached(effect_figures, store, initiative_id)
+
+
+def effect_figures(store: Store, initiative_id: str) -> dict:
+    """``effects`` (one DiD row per activity and outcome), ``effect_notes`` (why
+    an activity has no result, and pre-trend warnings) and ``specs`` (event
+    studies) of :func:`excx.report.journey.activity_effects`."""
+    effects, notes = activity_effects(store, initiative_id, level=LEVEL)
+    return {
+        "effects": records(effects[effects["term"] == "did"]),
+        "effect_notes": records(notes),
+        "specs": _event_specs(effects),
+    }
 
 
 def _phase_cards(acts: pd.DataFrame) -> list[dict]:
