@@ -77,6 +77,16 @@ def test_prefers_person_share_with_wilson_interval(answered):
         prefers_person(answered, by=("role",))
 
 
+def test_prefers_person_of_a_selection(answered):
+    """Bot answers have no unit: choosing b1 keeps its 10 answers (8 prefer)."""
+    b1 = prefers_person(answered, units=["b1"])
+    assert (b1["n"].iloc[0], b1["value"].iloc[0]) == (10, 80.0)
+    january = (dt.date(2025, 1, 1), dt.date(2025, 2, 1))
+    assert prefers_person(answered, between=january)["n"].tolist() == [12]
+    february = (dt.date(2025, 2, 1), dt.date(2025, 3, 1))
+    assert prefers_person(answered, between=february).empty
+
+
 def test_handoff_needs_journeys(answered):
     with pytest.raises(InputError, match="no answered journeys"):
         handoff_effect(answered)

@@ -147,3 +147,20 @@ def test_handoff_cells_in_the_engine(logged):
         [1, 1, 1, 0],
     ]
     assert cells["nps"].tolist() == pytest.approx([-100 / 3, 100.0])
+
+
+def test_common_paths_of_a_selection(logged):
+    """Only journeys whose answer is from the units and days chosen count."""
+    paths = common_paths(logged, units=["b1"]).set_index("path")
+    # Answers at b1: c1 (hand-off, 10), c2 (3), c3 (9), c4 (0, three steps).
+    assert paths["journeys"].to_dict() == {
+        "store:human": 2,
+        "chatbot:bot > store:human": 1,
+        "store:human > store:human > store:human": 1,
+    }
+    assert paths.loc["store:human", "value"] == 0.0  # c2 detractor, c3 promoter
+    # c4 is answered on day 3 (DAY + 48 h): the only b1 answer after day 2.
+    later = (dt.date(2025, 3, 2), dt.date(2025, 3, 10))
+    paths = common_paths(logged, units=["b1", "t1"], between=later)
+    assert paths["path"].tolist() == ["store:human > store:human > store:human"]
+    assert common_paths(logged, units=[]).empty

@@ -1,8 +1,12 @@
 """A live ``excx serve`` per backend over the synthetic bank, and a browser.
 
 ``live`` starts the app with uvicorn in a thread on 127.0.0.1 and a free port,
-over a store holding ``excx.synth.generate("small", seed=0)``, three users and a
-pulse survey created through the REST API (its links kept for the tests). The
+over a store holding ``excx.synth.generate("small", seed=0)`` with the programme
+of :func:`excx.journey.synth.programme` (an initiative in every region), the
+interaction logs of :func:`excx.channels.synth.interactions`, answers to the
+``prefers_person`` item and a second initiative in the North (:data:`NORTH`,
+HTML in its names), three users and a pulse survey created through the REST API
+(its links kept for the tests). The
 store is shared by every test of the session: tests that answer surveys only add
 answers to groups whose suppression they do not change.
 
@@ -27,12 +31,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pyarrow as pa
 import pytest
 import uvicorn
 
 import excx
 from excx.api import Settings, create_app
 from excx.api.users import add_user
+from excx.channels.synth import interactions
+from excx.journey import programme
+from excx.journey.synth import programme as synthetic_programme
 from excx.synth import generate
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -49,10 +57,20 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 PAGE_TIMEOUT_MS = 300_000
 SECRET = "web-test-secret-" + "y" * 40
 PASSWORD = "password-1"
-USERS = {"ada": ("admin", None), "max": ("manager", "R1"), "val": ("viewer", None)}
+USERS = {
+    "ada": ("admin", None),
+    "ann": ("analyst", None),
+    "max": ("manager", "R1"),
+    "val": ("viewer", None),
+}
 # Pulse invitations: a big group (R1-B001, 30 answers in Dec 2026) and a small one
 # (R1-B002, 8 answers, under the comment threshold of 10).
 INVITEES = {"R1-B001": 6, "R1-B002": 2}
+# An initiative whose units are all in the manager's subtree (R1), on the North
+# units the synthetic programme leaves untreated; HTML in the names.
+NORTH = "ini-north"
+NORTH_NAME = '<script>alert("ini")</script> North & co'
+NORTH_ACTIVITY = "<img src=x onerror=alert(1)> rota"
 
 
 @dataclass
@@ -144,6 +162,58 @@ def _pulse_links(live: Live) -> dict[str, list[str]]:
     return links
 
 
+def _bank_with_programme() -> dict[str, pa.Table]:
+    """The small bank, its programme (no NPS effect, so that the customer
+    answers are those the interaction logs score), the logs, and answers to the
+    ``prefers_person`` item (1 to 5 in turn) for every fourth customer answer."""
+    company = generate("small", seed=0)
+    tables = dict(company.tables)
+    tables |= synthetic_programme(company, enps_effect=10, nps_effect=0)[0]
+    tables |= interactions(company, handoff_cost=15)[0]
+    answered = company.tables["customer_responses"].column("response_id")[::4]
+    items = tables["customer_items"]
+    extra = pa.table(
+        {
+            "response_id": answered,
+            "item_id": ["prefers_person"] * len(answered),
+            "value": [1 + i % 5 for i in range(len(answered))],
+        }
+    ).cast(items.schema)
+    tables["customer_items"] = pa.concat_tables([items, extra])
+    return tables
+
+
+def _north_initiative(store) -> None:
+    """:data:`NORTH`, with a done Tell and an active Reward activity, and a
+    recognition and a feedback action of its units."""
+    programme.add_initiative(
+        store,
+        name=NORTH_NAME,
+        starts_on="2026-01-01",
+        ends_on="2026-12-31",
+        initiative_id=NORTH,
+    )
+    for phase, status, units in (
+        ("tell", "done", ["R1-B004", "R1-CC-T01"]),
+        ("reward", "active", ["R1-B004"]),
+    ):
+        programme.add_activity(
+            store,
+            NORTH,
+            phase=phase,
+            name=NORTH_ACTIVITY if phase == "tell" else "Team awards",
+            units=units,
+            starts_on="2026-03-01",
+            ends_on="2026-06-30",
+            status=status,
+            activity_id=f"{NORTH}-{phase}",
+        )
+    programme.recognise(store, unit_id="R1-B004", period="2026-04-10", kind="award")
+    programme.add_action(
+        store, unit_id="R1-CC-T01", description="New rota", opened_on="2026-03-02"
+    )
+
+
 @pytest.fixture(
     scope="session",
     params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -157,7 +227,8 @@ def live(request, tmp_path_factory):
         base, schema, store_url = _postgres_schema()
     with excx.connect(store_url) as store:
         store.init()
-        store.write(generate("small", seed=0).tables)
+        store.write(_bank_with_programme())
+        _north_initiative(store)
         for name, (role, unit) in USERS.items():
             add_user(store, name, PASSWORD, role=role, unit_id=unit)
 

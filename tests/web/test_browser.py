@@ -1,4 +1,5 @@
-"""The dashboard in Debian's Chromium: log in, filter, heatmap, answer a pulse.
+"""The dashboard in Debian's Chromium: log in, filter, heatmap, answer a pulse,
+the journey and human-touch pages.
 
 Expected figures are those of ``excx.metrics.compute`` on the same store (the
 dashboard must show the library's numbers, not its own), read in the test.
@@ -10,6 +11,8 @@ import re
 
 import excx
 import excx.metrics
+from excx.journey.synth import INITIATIVE_ID
+from excx.schema import PHASES
 
 KPI_COUNT = 5
 
@@ -129,3 +132,20 @@ def test_logout_ends_the_session(tab, live):
     tab.page.wait_for_url("**/login")
     tab.page.goto(live.url + "/dashboard")
     tab.page.wait_for_url("**/login?next=*")
+
+
+def test_the_journey_page_shows_the_six_phases(tab, live):
+    tab.login("ann", start=f"/dashboard/journey?initiative={INITIATIVE_ID}")
+    phases = tab.page.locator("article.phase h3")
+    assert phases.count() == len(PHASES)
+    for phase in PHASES:
+        tab.page.locator(f"article.phase[data-phase={phase}] h3").wait_for()
+        assert phase.capitalize() in tab.page.inner_text(f"[data-phase={phase}] h3")
+    _charts_drawn(tab, tab.page.locator(".chart").count())
+    tab.screenshot("journey")
+
+    tab.page.click("nav >> text=Human touch")
+    tab.page.wait_for_url("**/dashboard/human-touch")
+    assert "would rather deal with a person" in tab.page.inner_text("main")
+    assert tab.page.locator("table.paths tbody tr").count() == 10
+    tab.screenshot("human-touch")

@@ -17,7 +17,7 @@ import pandas as pd
 from linearmodels.iv.absorbing import AbsorbingLS
 from scipy import stats
 
-from excx.channels.journeys import journey_responses
+from excx.channels.journeys import Span, answers_in, journey_responses
 from excx.errors import InputError, SmallSampleWarning
 from excx.metrics import compute
 from excx.metrics._rows import PERIODS
@@ -71,6 +71,8 @@ def prefers_person(
     threshold: int = 4,
     by: Sequence[str] = (),
     level: float = 0.95,
+    units: Sequence[str] | None = None,
+    between: Span | None = None,
 ) -> pd.DataFrame:
     """Share of customers who would rather deal with a person, Wilson interval.
 
@@ -83,6 +85,9 @@ def prefers_person(
     by
         Grouping columns of ``customer_responses``: any of ``channel``,
         ``served_by``, ``unit_id``.
+    units, between
+        Keep the answers of these units, submitted in ``[start, end)``
+        (:func:`excx.channels.journeys.answers_in`); None: all of them.
 
     Returns
     -------
@@ -102,6 +107,7 @@ def prefers_person(
     items = store.table("customer_items")
     items = items.filter((items.item_id == item) & items.value.notnull())
     rows = items.join(store.table("customer_responses"), "response_id")
+    rows = answers_in(rows, units=units, between=between)
     cells = rows.group_by(list(by)) if by else rows
     cells = cells.aggregate(
         n=rows.count(), successes=rows.count(where=rows.value >= threshold)
@@ -119,7 +125,12 @@ def prefers_person(
 
 
 def handoff_effect(
-    store: Store, *, period: str = "month", level: float = 0.95
+    store: Store,
+    *,
+    period: str = "month",
+    level: float = 0.95,
+    units: Sequence[str] | None = None,
+    between: Span | None = None,
 ) -> pd.DataFrame:
     """What a bot-to-human hand-off costs in NPS, and whether engaged units offset it.
 
@@ -148,11 +159,14 @@ def handoff_effect(
     :func:`excx.metrics.enps` (privacy-gated: suppressed units are left out with
     a :class:`SmallSampleWarning`). Standard errors are clustered by unit; the
     intervals use t on G − 1 degrees of freedom. Other journeys (bot only,
-    self-service) are left out.
+    self-service) are left out. With `units` or `between`, only answers of
+    those units submitted in ``[start, end)`` enter the cells
+    (:func:`excx.channels.journeys.answers_in`); each unit's eNPS is still the
+    gated whole-store figure.
     """
     if period not in PERIODS:
         raise InputError(f"period={period!r}; accepted: {', '.join(PERIODS)}")
-    cells = _handoff_cells(store, period)
+    cells = _handoff_cells(store, period, units=units, between=between)
     enps = compute(store, "enps", by=("unit_id",))
     hidden = enps.loc[enps["suppressed"], "unit_id"]
     if len(hidden):
@@ -176,8 +190,9 @@ def handoff_effect(
     return _fit(cells, level)
 
 
-def _handoff_cells(store: Store, period: str) -> pd.DataFrame:
+def _handoff_cells(store: Store, period: str, **selection) -> pd.DataFrame:
     rows = journey_responses(store)
+    rows = answers_in(rows, unit_column="answer_unit", **selection)
     rows = rows.filter(
         rows.nps.notnull()
         & rows.answer_unit.notnull()

@@ -75,7 +75,8 @@ def import_interactions(
     2
     """
     name, events = _read(source)
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.register("raw_log", events)
         con.execute(_TYPED_SQL)
         _register_known(con, store)

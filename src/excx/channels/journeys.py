@@ -10,6 +10,9 @@ interval functions).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -19,9 +22,16 @@ from excx.metrics.intervals import nps_interval
 from excx.metrics.kpis import DETRACTOR_MAX, KPIS, PROMOTER_MIN, statistics
 from excx.store import Store
 
-__all__ = ["journeys", "journey_responses", "common_paths", "attributed_nps"]
+__all__ = [
+    "journeys",
+    "journey_responses",
+    "answers_in",
+    "common_paths",
+    "attributed_nps",
+]
 
 PATH_SEPARATOR = " > "
+Span = tuple[dt.date, dt.date]
 
 
 def journeys(store: Store) -> ir.Table:
@@ -86,8 +96,51 @@ def journey_responses(store: Store) -> ir.Table:
     return paths.join(answers, "response_id")
 
 
-def common_paths(store: Store, *, top: int = 10, level: float = 0.95) -> pd.DataFrame:
+def answers_in(
+    rows: ir.Table,
+    *,
+    units: Sequence[str] | None = None,
+    between: Span | None = None,
+    unit_column: str = "unit_id",
+) -> ir.Table:
+    """Customer answers (`rows`, with ``submitted_at``) kept to a selection.
+
+    Parameters
+    ----------
+    units
+        Keep answers whose `unit_column` is one of these (answers without a
+        unit, such as bot and self-service ones, are then left out); None keeps
+        every answer.
+    between
+        ``(start, end)``: keep answers submitted on or after `start` and before
+        `end`; None keeps every day.
+
+    Returns
+    -------
+    ibis.Table
+        `rows` filtered (an expression; nothing runs).
+    """
+    if units is not None:
+        rows = rows.filter(rows[unit_column].isin(list(units)))
+    if between is not None:
+        day = rows.submitted_at.cast("date")
+        rows = rows.filter((day >= between[0]) & (day < between[1]))
+    return rows
+
+
+def common_paths(
+    store: Store,
+    *,
+    top: int = 10,
+    level: float = 0.95,
+    units: Sequence[str] | None = None,
+    between: Span | None = None,
+) -> pd.DataFrame:
     """The most frequent journey paths and the NPS of each.
+
+    With `units` or `between` (see :func:`answers_in`), only the journeys whose
+    linked answer is in that selection count; unanswered journeys are then left
+    out.
 
     Returns
     -------
@@ -108,8 +161,14 @@ def common_paths(store: Store, *, top: int = 10, level: float = 0.95) -> pd.Data
     True
     """
     rows = journeys(store)
-    answers = store.table("customer_responses").select("response_id", "nps")
-    rows = rows.left_join(answers, "response_id").select(rows, answers.nps)
+    answers = store.table("customer_responses").select(
+        "response_id", "nps", "submitted_at", answer_unit="unit_id"
+    )
+    rows = rows.left_join(answers, "response_id").select(
+        rows, answers.nps, answers.submitted_at, answers.answer_unit
+    )
+    if units is not None or between is not None:
+        rows = answers_in(rows, units=units, between=between, unit_column="answer_unit")
     counted = rows.group_by("path").aggregate(
         journeys=rows.count(),
         handoff=rows.handoff.any(),

@@ -29,7 +29,7 @@ from excx.report.journey import html_table, number, text, value_cell, write_page
 from excx.schema import CHANNELS
 from excx.store import Store
 
-__all__ = ["kpi_chart", "write_human_touch_page"]
+__all__ = ["kpi_chart", "handoff_with_notes", "write_human_touch_page"]
 
 log = logging.getLogger("excx")
 
@@ -75,7 +75,7 @@ def write_human_touch_page(
     item: str = "prefers_person",
     top: int = 10,
     level: float = 0.95,
-    handoff: pd.DataFrame | None = None,
+    handoff: tuple[pd.DataFrame | None, str | None, list[str]] | None = None,
 ) -> Path:
     """Write ``out/human_touch.html`` (and the Vega scripts into ``out/vendor/``).
 
@@ -92,7 +92,7 @@ def write_human_touch_page(
     level
         Confidence level of every interval.
     handoff
-        :func:`excx.channels.human_touch.handoff_effect` when already computed.
+        :func:`handoff_with_notes` when already computed.
 
     Returns
     -------
@@ -115,15 +115,7 @@ def write_human_touch_page(
         store, item=item, by=["channel", "served_by"], level=level
     )
     paths = journeys.common_paths(store, top=top, level=level)
-    reason = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ExcxWarning)
-        try:
-            if handoff is None:
-                handoff = human_touch.handoff_effect(store, level=level)
-        except InputError as exc:
-            reason = str(exc)
-    said = [str(w.message) for w in caught if issubclass(w.category, ExcxWarning)]
+    handoff, reason, said = handoff or handoff_with_notes(store, level=level)
 
     specs = {
         f"kpi-{kpi}": kpi_chart(kpis, kpi, level=level)
@@ -142,6 +134,30 @@ def write_human_touch_page(
     page = write_page(out, "human_touch.html", fields, specs)
     log.info("wrote human-touch page %s", page)
     return page
+
+
+def handoff_with_notes(
+    store: Store, **options
+) -> tuple[pd.DataFrame | None, str | None, list[str]]:
+    """:func:`excx.channels.human_touch.handoff_effect` for a page.
+
+    Returns
+    -------
+    handoff, reason, notes
+        The estimates (None when the model cannot be fitted), the library's
+        message saying why not (None otherwise), and the messages of the excx
+        warnings raised (e.g. units left out because their eNPS is suppressed).
+    """
+    from excx.channels import human_touch
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ExcxWarning)
+        try:
+            handoff, reason = human_touch.handoff_effect(store, **options), None
+        except InputError as exc:
+            handoff, reason = None, str(exc)
+    said = [str(w.message) for w in caught if issubclass(w.category, ExcxWarning)]
+    return handoff, reason, said
 
 
 def _interval(low, high) -> str:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from excx.channels.human_touch import handoff_effect
 from excx.channels.interactions import import_interactions
 from excx.channels.synth import HandoffTruth
 from excx.ingest import ImportReport, import_file
@@ -18,7 +17,7 @@ from excx.journey import programme
 from excx.journey.synth import INITIATIVE_ID, ProgrammeTruth
 from excx.linkage.link import LinkageReport, link
 from excx.report import demo_programme
-from excx.report.channels import write_human_touch_page
+from excx.report.channels import handoff_with_notes, write_human_touch_page
 from excx.report.data import collect
 from excx.report.html import write_report
 from excx.report.journey import activity_effects, write_journey_page
@@ -164,7 +163,7 @@ def run_demo(
     linkage = link(store)
     step("estimating the programme's effects and the cost of a bot hand-off")
     activities = activity_effects(store, INITIATIVE_ID)
-    handoff = handoff_effect(store)
+    handoff = handoff_with_notes(store)
     step("writing the Engagement Journey and human-touch pages")
     journey_page = write_journey_page(store, INITIATIVE_ID, out, effects=activities)
     human_page = write_human_touch_page(store, out, handoff=handoff)
@@ -172,7 +171,7 @@ def run_demo(
         (journey_page.name, "The Engagement Journey"),
         (human_page.name, "Human touch and omnichannel"),
     ]
-    effects = _known_effects(activities[0], handoff, journey.pilot)
+    effects = _known_effects(activities[0], handoff[0], journey.pilot)
     report = write_report(store, out, data=figures, linkage=linkage, pages=pages)
     seconds["report"] = time.perf_counter() - started - sum(seconds.values())
     seconds["total"] = time.perf_counter() - started
@@ -204,10 +203,12 @@ def _add_programme(store, company, journey, interactions_file, seed, step) -> No
 
 
 def _known_effects(
-    activities: pd.DataFrame, handoff: pd.DataFrame, pilot: ProgrammeTruth
+    activities: pd.DataFrame, handoff: pd.DataFrame | None, pilot: ProgrammeTruth
 ) -> pd.DataFrame:
     """The estimates of the effects the demo set (see :class:`DemoRun`)."""
     columns = ["term", "estimate", "ci_low", "ci_high"]
+    if handoff is None:  # the model could not be fitted: the page says why
+        handoff = pd.DataFrame(columns=columns)
     pilot_row = activities[
         (activities["activity_id"] == pilot.activity_id)
         & (activities["outcome"] == "enps")

@@ -1,9 +1,9 @@
 """Figures kept per store state, so that reloading a page does not recompute them.
 
 The state is the row count of every table the dashboard reads (as the linkage
-route of the API does): an answer, an import or a new unit changes it, and the
-next request recomputes. Entries live in the app (``app.state``), at most
-:data:`ENTRIES` of them, oldest dropped first.
+route of the API does): an answer, an import, a new unit or a programme record
+changes it, and the next request recomputes. Entries live in the app
+(``app.state``), at most :data:`ENTRIES` of them, oldest dropped first.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ __all__ = ["cached", "store_state", "ENTRIES"]
 
 ENTRIES = 128
 _INPUTS = ("units", "employee_responses", "employee_items", "customer_responses")
+_INPUTS += ("customer_items", "interactions", "surveys")
+# The programme is only ever appended to (excx.journey.programme), so counts
+# also track it.
+_INPUTS += ("initiatives", "activities", "activity_units", "recognitions")
+_INPUTS += ("feedback_actions",)
 _lock = threading.Lock()
 T = TypeVar("T")
 

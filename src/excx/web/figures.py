@@ -38,6 +38,7 @@ __all__ = [
     "channel_spec",
     "employee_comments",
     "customer_comments",
+    "records",
 ]
 
 COMMENT_LIMIT = 100
@@ -235,3 +236,11 @@ def _string_periods(table: pa.Table) -> pd.DataFrame:
         index, "period", pc.cast(table.column("period"), pa.string())
     )
     return table.to_pandas()
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts for a template, missing values as None."""
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]

@@ -44,6 +44,19 @@ class Filters:
             values.pop("grain")
         return urlencode({k: v for k, v in values.items() if v})
 
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        """``(first day, first day after)`` of the period filter; None without one.
+
+        >>> Filters(grain="quarter", period="2026-10-01").span()
+        (datetime.date(2026, 10, 1), datetime.date(2027, 1, 1))
+        """
+        if self.period is None:
+            return None
+        start = dt.date.fromisoformat(self.period)
+        months = 1 if self.grain == "month" else 3
+        after = pd.Timestamp(start) + pd.DateOffset(months=months)
+        return start, after.date()
+
     def metric_call(self, audience: str, *, unit: str | None) -> dict:
         """``by``, ``where`` and ``rollup`` for one figure over the selection.
 

@@ -13,7 +13,17 @@ page                      admin  analyst  manager       viewer
 /dashboard/channels       yes    yes      own subtree   yes
 /dashboard/comments       yes    yes      own subtree   yes
 /dashboard/linkage        yes    yes      no            yes
+/dashboard/journey        yes    yes      see below     no
+/dashboard/human-touch    yes    yes      own subtree   yes
 ========================  =====  =======  ============  ======
+
+The journey page follows ``GET /api/v1/journey/initiatives/{id}/kpis``: it
+lists figures per unit of an initiative, so a manager may open an initiative
+only when every one of its units is in their subtree (the choice lists only
+those; another one is a 403 page), and a viewer, whom the API refuses the
+journey routes, is refused here too. The human-touch page shows customer
+figures only; a manager sees the answers of their subtree's units (bot and
+self-service answers, which have no unit, drop out), as on the channels page.
 """
 
 from __future__ import annotations
@@ -60,7 +70,14 @@ _env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 _env.filters["number"] = _number
-_env.filters["tojson_safe"] = lambda v: json.dumps(v).replace("</", "<\\/")
+# JSON inside <script type="application/json">: no markup character is left raw
+# (names typed by users end up in chart titles), JSON.parse restores them.
+_env.filters["tojson_safe"] = lambda v: (
+    json.dumps(v)
+    .replace("<", "\\u003c")
+    .replace(">", "\\u003e")
+    .replace("&", "\\u0026")
+)
 
 
 def _logged_in(request: Request, store: StoreDep) -> None:
@@ -219,7 +236,7 @@ def channels(request: Request, store: StoreDep, settings: SettingsDep, scope: Sc
         rows = pd.concat(frames.values(), ignore_index=True)
         return {
             "title": "Channels and human touch",
-            "rows": _records(rows),
+            "rows": figures.records(rows),
             "specs": {"channels": figures.channel_spec(frames["nps"])},
         }
 
@@ -245,9 +262,9 @@ def comments(request: Request, store: StoreDep, settings: SettingsDep, scope: Sc
         )
         return {
             "title": "Comments",
-            "employee": _records(employee),
+            "employee": figures.records(employee),
             "hidden_groups": hidden,
-            "customer": _records(customer),
+            "customer": figures.records(customer),
         }
 
     return _render(request, settings, store, scope, "comments.html", build)
@@ -265,6 +282,47 @@ def linkage(request: Request, store: StoreDep, settings: SettingsDep, scope: Sco
     return _render(request, settings, store, scope, "linkage.html", build)
 
 
+@pages.get("/journey", dependencies=[require("admin", "analyst", "manager")])
+def journey(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    scope: ScopeDep,
+    initiative: str | None = None,
+):
+    """An initiative's six phases: status, KPIs (employee figures gated) and the
+    effect of each activity on eNPS and NPS."""
+    from excx.web import journey as journey_view
+
+    def build(selection: _Selection) -> dict:
+        chosen = journey_view.context(store, scope, initiative, selection.cached)
+        return {"title": "Engagement journey"} | chosen
+
+    return _render(request, settings, store, scope, "journey.html", build)
+
+
+@pages.get("/human-touch", dependencies=[_EVERYONE])
+def human_touch(
+    request: Request, store: StoreDep, settings: SettingsDep, scope: ScopeDep
+):
+    """Preference for a person, the cost of a bot-to-human hand-off and the
+    common journey paths, over the selected units and period."""
+    from excx.web.human_touch import human_touch_figures
+
+    def build(selection: _Selection) -> dict:
+        chosen = selection.unit is not None or selection.filters.region is not None
+        selection.options["channels"] = []  # a journey crosses channels
+        shown = selection.cached(
+            human_touch_figures,
+            store,
+            selection.filters.span(),
+            units=tuple(selection.units()) if chosen else None,
+        )
+        return {"title": "Human touch"} | shown
+
+    return _render(request, settings, store, scope, "human_touch.html", build)
+
+
 router.include_router(pages)
 
 
@@ -280,10 +338,3 @@ def login_page(next: str = "/dashboard") -> HTMLResponse:
         next = "/dashboard"
     html = _env.get_template("login.html").render(title="Log in", next=next)
     return HTMLResponse(html)
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [
-        {k: (None if pd.isna(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]

@@ -21,6 +21,8 @@ ROUTES = [
     ("GET", f"{BASE}/initiatives", None, READERS),
     ("POST", f"{BASE}/initiatives", {}, ("admin",)),
     ("GET", f"{BASE}/activities", None, READERS),
+    ("GET", f"{BASE}/recognitions", None, READERS),
+    ("GET", f"{BASE}/actions", None, READERS),
     ("POST", f"{BASE}/activities", {}, ("admin",)),
     ("POST", f"{BASE}/recognitions", {}, ("admin",)),
     ("POST", f"{BASE}/actions", {}, ("admin",)),
@@ -139,6 +141,73 @@ def test_manager_sees_initiatives_touching_their_subtree(fresh):
     assert "R2-B001" in refused.json()["detail"]
     refused = _get(fresh, "activities/crm-south-pilot/effect", role="manager")
     assert refused.status_code == 403
+
+
+def _unit_records(api):
+    """Recognitions and feedback actions in the North (R1) and South (R2)."""
+    for unit, period, kind in (
+        ("R1-B001", "2025-04-17", "award"),
+        ("R1-B002", "2025-05-02", "thanks"),
+        ("R2-B001", "2025-04-30", "bonus"),
+    ):
+        made = _post(
+            api, "recognitions", {"unit_id": unit, "period": period, "kind": kind}
+        )
+        assert made.status_code == 201, made.text
+    for unit, closed_on in (("R1-B001", "2025-03-01"), ("R2-B001", None)):
+        body = {
+            "unit_id": unit,
+            "description": f"Rota {unit}",
+            "opened_on": "2025-02-01",
+        }
+        made = _post(api, "actions", body | {"closed_on": closed_on})
+        assert made.status_code == 201, made.text
+
+
+def test_recognitions_and_actions_are_listed_within_the_scope(fresh):
+    _unit_records(fresh)
+
+    def listed(path, key, role="admin", **params):
+        answer = _get(fresh, path, role=role, **params)
+        assert answer.status_code == 200, answer.text
+        return [(row["unit_id"], row[key]) for row in answer.json()]
+
+    assert listed("recognitions", "kind", role="analyst") == [
+        ("R1-B002", "thanks"),
+        ("R1-B001", "award"),
+        ("R2-B001", "bonus"),
+    ]
+    assert listed("recognitions", "kind", role="manager") == [
+        ("R1-B002", "thanks"),
+        ("R1-B001", "award"),
+    ]
+    assert listed("recognitions", "kind", period="2025-04-01") == [
+        ("R1-B001", "award"),
+        ("R2-B001", "bonus"),
+    ]
+    assert listed("recognitions", "kind", unit_id="R2") == [("R2-B001", "bonus")]
+    assert listed("actions", "closed_on", role="manager") == [
+        ("R1-B001", "2025-03-01T00:00:00.000")
+    ]
+    assert listed("actions", "unit_id", status="open") == [("R2-B001", "R2-B001")]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "message"),
+    [
+        ("recognitions", {"unit_id": "R2"}, 403, "outside your subtree"),
+        ("actions", {"unit_id": "R2-B001"}, 403, "outside your subtree"),
+        ("recognitions", {"unit_id": "R9"}, 422, "unit_id='R9' is not a unit_id"),
+        ("recognitions", {"period": "April"}, 422, "period='April' is not a date"),
+        ("actions", {"status": "pending"}, 422, "'open' or 'closed'"),
+    ],
+)
+def test_listing_refuses_units_outside_and_bad_filters(
+    fresh, path, params, status, message
+):
+    answer = _get(fresh, path, role="manager", **params)
+    assert answer.status_code == status, answer.text
+    assert message in str(answer.json()["detail"])
 
 
 BAD_ACTIVITIES = [

@@ -11,6 +11,7 @@ Access (admin writes; the others read):
 route                                  admin  analyst  manager               viewer
 =====================================  =====  =======  ====================  ======
 GET  /journey/initiatives, activities  yes    yes      touching own subtree  no
+GET  /journey/recognitions, actions    yes    yes      own subtree's rows    no
 POST /journey/initiatives, activities  yes    no       no                    no
 POST /journey/recognitions, actions    yes    no       no                    no
 POST /journey/maturity (score)         yes    yes      no                    no
@@ -22,7 +23,10 @@ GET  /journey/activities/{id}/effect   yes    yes      all units in subtree  no
 A manager lists the initiatives and activities that involve at least one unit of
 their subtree; KPIs and effects list figures per unit, so a manager gets them
 only when every unit of the initiative (activity) is in their subtree (403
-naming the units outside otherwise). Storing a maturity assessment
+naming the units outside otherwise). Recognitions and feedback actions are
+programme records about units (typed in by an admin, not survey answers), so
+they are listed per unit without the privacy gate; a manager gets the rows of
+their subtree (403 for a ``unit_id`` outside it). Storing a maturity assessment
 (``save: true``) is for admins; scoring answers without storing is also open to
 analysts.
 
@@ -39,10 +43,11 @@ import warnings
 from typing import Annotated, Literal
 
 import pandas as pd
+import pyarrow as pa
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from excx.api.deps import ScopeDep, StoreDep, UserDep, require
+from excx.api.deps import ScopeDep, StoreDep, UserDep, require, subtree
 from excx.errors import ExcxWarning, InputError
 from excx.journey import maturity, programme
 
@@ -205,6 +210,57 @@ def create_recognition(body: NewRecognition, store: StoreDep) -> dict:
 )
 def create_action(body: NewAction, store: StoreDep) -> dict:
     return {"action_id": programme.add_action(store, **body.model_dump())}
+
+
+def _listed_units(store, scope, unit_id: str | None) -> list[str] | None:
+    """The units whose records are listed: `unit_id` and the units below it,
+    within the scope (None: every unit)."""
+    if unit_id is None:
+        return scope.restrict(None)
+    if not len(store.existing_keys("units", pa.array([unit_id]))):
+        raise InputError(f"unit_id={unit_id!r} is not a unit_id of the units table")
+    scope.restrict([unit_id])
+    return subtree(store, unit_id)
+
+
+@router.get(
+    "/recognitions",
+    summary="Recognitions (Reward), latest month first",
+    dependencies=[_READERS],
+)
+def list_recognitions(
+    store: StoreDep,
+    scope: ScopeDep,
+    unit_id: Annotated[str | None, Query(max_length=100)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    activity_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[dict]:
+    """Rows of :func:`excx.journey.records.recognitions`. ``unit_id``: that unit
+    and the units below it; ``period``: any day of a month (YYYY-MM-DD)."""
+    from excx.journey.records import recognitions
+
+    units = _listed_units(store, scope, unit_id)
+    found = recognitions(store, units=units, period=period, activity_id=activity_id)
+    return records(found)
+
+
+@router.get(
+    "/actions",
+    summary="Actions on feedback (Listen), latest opened first",
+    dependencies=[_READERS],
+)
+def list_actions(
+    store: StoreDep,
+    scope: ScopeDep,
+    unit_id: Annotated[str | None, Query(max_length=100)] = None,
+    status: Literal["open", "closed"] | None = None,
+) -> list[dict]:
+    """Rows of :func:`excx.journey.records.feedback_actions`. ``unit_id``: that
+    unit and the units below it; ``status``: open (not closed) or closed."""
+    from excx.journey.records import feedback_actions
+
+    units = _listed_units(store, scope, unit_id)
+    return records(feedback_actions(store, units=units, status=status))
 
 
 @router.post(
