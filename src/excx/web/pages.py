@@ -40,7 +40,7 @@ from excx.api.users import session_user
 from excx.errors import ExcxError, InputError, PrivacyError
 from excx.schema import CHANNELS
 from excx.web import colours, figures
-from excx.web.cache import cached, store_state
+from excx.web.cache import cache_header, cached, store_state
 from excx.web.filters import parse_filters, period_options, units_in
 
 __all__ = ["router", "STATIC_DIR"]
@@ -88,7 +88,8 @@ def _page(request: Request, settings, scope: Scope, template: str, **context):
         path=request.url.path,
         **context,
     )
-    return HTMLResponse(html, status_code=context.get("status_code", 200))
+    status_code = context.get("status_code", 200)
+    return HTMLResponse(html, status_code=status_code, headers=cache_header(request))
 
 
 class _Selection:
@@ -96,9 +97,7 @@ class _Selection:
 
     def __init__(self, request: Request, store, scope: Scope) -> None:
         self.request, self.state = request, store_state(store)
-        columns = ("unit_id", "name", "parent_id", "region")
-        units = store.table("units").select(*columns)
-        self.units_table = store.to_pyarrow(units).to_pandas()
+        self.units_table = self.cached(_units_table, store)
         regions = sorted(self.units_table["region"].dropna().unique().tolist())
         self.filters = parse_filters(
             request.query_params, regions=regions, units=self.units_table
@@ -133,6 +132,12 @@ class _Selection:
             zip(self.units_table["unit_id"], self.units_table["name"], strict=True)
         )
         return [(u, f"{names.get(u) or u} ({u})") for u in unit_ids]
+
+
+def _units_table(store) -> pd.DataFrame:
+    """Id, name, parent and region of every unit."""
+    units = store.table("units").select("unit_id", "name", "parent_id", "region")
+    return store.to_pyarrow(units).to_pandas()
 
 
 def _render(request, settings, store, scope, template: str, build) -> HTMLResponse:
