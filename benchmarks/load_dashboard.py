@@ -43,11 +43,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -67,6 +69,7 @@ from excx.api.users import add_user  # noqa: E402
 from excx.synth import generate  # noqa: E402
 
 ANALYST, PASSWORD = "load_analyst", "load-password-1"
+CACHE = "X-Excx-Cache"
 TARGET_P95_MS = 200.0
 # What a dashboard session reads: KPI breakdowns by several groupings and grains,
 # the unit tree, the linkage results, and three server-rendered pages.
@@ -87,6 +90,32 @@ ENDPOINTS = {
     "page heatmap": "/dashboard/heatmap",
     "page channels": "/dashboard/channels",
 }
+
+
+@contextlib.contextmanager
+def company_store(base: str, size: str, keep: str | None) -> Iterator[str]:
+    """A store URL holding the company: a scratch store, or with `keep` a named
+    PostgreSQL schema that is loaded the first time and reused afterwards."""
+    if keep is None:
+        with scratch_store(base) as url:
+            load_company(url, size)
+            yield url
+        return
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{keep}"')
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{keep}"
+    with excx.connect(url) as store:
+        store.init()
+        users = store.table("users")
+        loaded = int(store.execute(users.filter(users.username == ANALYST).count()))
+    if loaded:
+        print(f"store: schema {keep!r} reused (loaded by an earlier run)")
+    else:
+        load_company(url, size)
+    yield url
 
 
 def load_company(url: str, size: str) -> None:
@@ -135,10 +164,10 @@ async def hammer(
 ):
     """Closed-loop clients, all logged in before the clock starts.
 
-    Returns (endpoint, seconds, status or error name) per request and the
-    elapsed seconds.
+    Returns (endpoint, seconds, status or error name, ``X-Excx-Cache``
+    header) per request and the elapsed seconds.
     """
-    results: list[tuple[str, float, object]] = []
+    results: list[tuple[str, float, object, str]] = []
     names = list(endpoints)
     loop = asyncio.get_running_loop()
     sessions = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(clients)]
@@ -149,11 +178,13 @@ async def hammer(
             name = names[turn % len(names)]
             turn += 1
             started = time.perf_counter()
+            cache = "-"
             try:
-                status = (await sessions[number].get(endpoints[name])).status_code
+                answer = await sessions[number].get(endpoints[name])
+                status, cache = answer.status_code, answer.headers.get(CACHE, "-")
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
-            results.append((name, time.perf_counter() - started, status))
+            results.append((name, time.perf_counter() - started, status, cache))
 
     try:
         await asyncio.gather(*(_login(client) for client in sessions))
@@ -167,24 +198,35 @@ async def hammer(
 
 
 def print_latencies(results, elapsed: float) -> bool:
-    """A table of p50/p95/p99 per endpoint and overall; True if p95 < target."""
+    """A table of p50/p95/p99 per endpoint and overall, with how many answers
+    were cache hits and how many were computed; True if p95 < target."""
     by_endpoint = defaultdict(list)
-    failures = defaultdict(int)
-    for name, seconds, status in results:
+    failures, caches = defaultdict(int), defaultdict(Counter)
+    for name, seconds, status, cache in results:
         by_endpoint[name].append(seconds * 1000)
         failures[name] += status != 200
-    print(f"{'endpoint':28} {'n':>6} {'err':>4} {'p50':>7} {'p95':>7} {'p99':>7}  ms")
+        caches[name][cache] += 1
+        caches["OVERALL"][cache] += 1
+    print(
+        f"{'endpoint':28} {'n':>6} {'err':>4} {'hit':>6} {'comp':>5} {'p50':>7} "
+        f"{'p95':>7} {'p99':>7}  ms"
+    )
     rows = [(name, by_endpoint[name]) for name in ENDPOINTS if name in by_endpoint]
-    rows.append(("OVERALL", [s * 1000 for _, s, _ in results]))
+    rows.append(("OVERALL", [s * 1000 for _, s, _, _ in results]))
     failures["OVERALL"] = sum(failures.values())
     for name, values in rows:
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        hits, computed = caches[name]["hit"], caches[name]["computed"]
         print(
-            f"{name:28} {len(values):6d} {failures[name]:4d} {p50:7.1f} {p95:7.1f} "
-            f"{p99:7.1f}"
+            f"{name:28} {len(values):6d} {failures[name]:4d} {hits:6d} {computed:5d} "
+            f"{p50:7.1f} {p95:7.1f} {p99:7.1f}"
         )
     overall = np.percentile(rows[-1][1], 95)
     print(f"{len(results)} requests in {elapsed:.1f} s: {len(results) / elapsed:.0f}/s")
+    print(
+        "hit: every figure from the cache; comp: at least one computed "
+        f"(X-Excx-Cache header); {caches['OVERALL']['-']} answers had no header"
+    )
     verdict = "met" if overall < TARGET_P95_MS else "NOT met"
     print(f"overall p95 {overall:.0f} ms: target < {TARGET_P95_MS:.0f} ms {verdict}")
     return overall < TARGET_P95_MS and not failures["OVERALL"]
@@ -200,6 +242,12 @@ def main() -> int:
     parser.add_argument(
         "--skip", default="", help="Comma-separated endpoint names to leave out."
     )
+    parser.add_argument(
+        "--keep-schema",
+        metavar="NAME",
+        help="PostgreSQL schema to load the company into once and reuse on later "
+        "runs (never dropped); default: a scratch schema dropped at the end.",
+    )
     options = parser.parse_args()
     skipped = {name.strip() for name in options.skip.split(",") if name.strip()}
     unknown = skipped - set(ENDPOINTS)
@@ -207,8 +255,10 @@ def main() -> int:
         parser.error(f"--skip {sorted(unknown)}; accepted: {', '.join(ENDPOINTS)}")
     endpoints = {k: v for k, v in ENDPOINTS.items() if k not in skipped}
 
-    with scratch_store(options.store) as url, tempfile.TemporaryDirectory() as folder:
-        load_company(url, options.size)
+    if options.keep_schema and options.store.startswith("duckdb"):
+        parser.error("--keep-schema needs a postgresql:// --store")
+    company = company_store(options.store, options.size, options.keep_schema)
+    with company as url, tempfile.TemporaryDirectory() as folder:
         server = Server(url, log_path=Path(folder) / "serve.log")
         server.start()
         try:

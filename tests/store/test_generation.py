@@ -101,7 +101,10 @@ def test_an_import_raises_it(store, tmp_path):
 def test_programme_rows_raise_it(store):
     before = store.generation()
     add_initiative(
-        store, name="Listen", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 6, 30)
+        store,
+        name="Listen",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 6, 30),
     )
     assert store.generation() == before + 1
 

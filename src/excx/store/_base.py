@@ -181,7 +181,9 @@ class Store(ABC):
         """Raise this connection's row of ``store_generation`` by one (add the
         row if it is missing), inside the open transaction."""
         slot = self._slot_sql
-        sql = f"UPDATE {_GENERATION} SET generation = generation + 1 WHERE slot = {slot}"
+        sql = (
+            f"UPDATE {_GENERATION} SET generation = generation + 1 WHERE slot = {slot}"
+        )
         if not self._changed_rows(sql):
             self.raw.execute(f"INSERT INTO {_GENERATION} VALUES ({slot}, 1)")
 

@@ -81,15 +81,12 @@ pages = APIRouter(prefix="/dashboard", dependencies=[Depends(_logged_in)])
 _EVERYONE = require("admin", "analyst", "manager", "viewer")
 
 
-def _page(request: Request, settings, scope: Scope, template: str, **context):
+def _html(request: Request, scope: Scope, csrf: str, template: str, **context):
+    """The page as (HTML, status code)."""
     html = _env.get_template(template).render(
-        user=scope.user,
-        csrf=csrf_token(settings, request.cookies[SESSION_COOKIE]),
-        path=request.url.path,
-        **context,
+        user=scope.user, csrf=csrf, path=request.url.path, **context
     )
-    status_code = context.get("status_code", 200)
-    return HTMLResponse(html, status_code=status_code, headers=cache_header(request))
+    return html, context.get("status_code", 200)
 
 
 class _Selection:
@@ -142,32 +139,39 @@ def _units_table(store) -> pd.DataFrame:
 
 def _render(request, settings, store, scope, template: str, build) -> HTMLResponse:
     """Render `template` with the filters and what `build(selection)` returns;
-    a refused filter becomes the page's message with a 4xx status."""
-    try:
-        selection = _Selection(request, store, scope)
-        context = build(selection)
-    except (ExcxError, HTTPException) as exc:
-        code = 403 if isinstance(exc, PrivacyError) else 422
-        code = getattr(exc, "status_code", code)
-        text = getattr(exc, "detail", None) or str(exc)
-        return _page(
-            request,
-            settings,
-            scope,
-            "message.html",
-            title="Not shown",
-            text=text,
-            status_code=code,
-        )
-    return _page(
-        request,
-        settings,
-        scope,
-        template,
-        filters=selection.filters,
-        options=selection.options,
-        **context,
-    )
+    a refused filter becomes the page's message with a 4xx status.
+
+    What `build` returns is cached per store state, path, query and scope; the
+    page itself also per user and session (it carries their CSRF token).
+    """
+    csrf = csrf_token(settings, request.cookies[SESSION_COOKIE])
+    query = tuple(sorted(request.query_params.multi_items()))
+    page = (request.url.path, query, scope.units)
+    key = (*store_state(store), "page", *page, scope.user, csrf)
+
+    def compute() -> tuple[str, int]:
+        try:
+            selection = _Selection(request, store, scope)
+            figures_key = (*selection.state, "page figures", *page)
+            context = cached(request, figures_key, lambda: build(selection))
+        except (ExcxError, HTTPException) as exc:
+            code = 403 if isinstance(exc, PrivacyError) else 422
+            code = getattr(exc, "status_code", code)
+            text = getattr(exc, "detail", None) or str(exc)
+            return _html(
+                request,
+                scope,
+                csrf,
+                "message.html",
+                title="Not shown",
+                text=text,
+                status_code=code,
+            )
+        options = {"filters": selection.filters, "options": selection.options}
+        return _html(request, scope, csrf, template, **options, **context)
+
+    html, code = cached(request, key, compute)
+    return HTMLResponse(html, status_code=code, headers=cache_header(request))
 
 
 @pages.get("", dependencies=[_EVERYONE])

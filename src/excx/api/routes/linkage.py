@@ -10,10 +10,12 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from excx.api.deps import StoreDep, require
 from excx.linkage.link import link
-from excx.web.cache import cached, store_state
+from excx.store import Store
+from excx.web.cache import cache_header, cached, store_state
 
 router = APIRouter(tags=["linkage"])
 
@@ -35,7 +37,13 @@ def linkage(
     """``estimates`` rows (model, term, estimate, ci_low, ci_high, p_value, …),
     ``readings`` in words, and whether the answer came from the cache."""
     options = {"period": period, "lag": lag, "n_boot": boot, "seed": seed}
-    options |= {"level": level}
+    answer = linkage_answer(request, store, **options, level=level)
+    return JSONResponse(answer, headers=cache_header(request))
+
+
+def linkage_answer(request: Request, store: Store, **options) -> dict:
+    """The answer of ``GET /api/v1/linkage`` for :func:`~excx.linkage.link.link`
+    `options`, from the cache when it holds it."""
     key = (*store_state(store), "api.linkage", *sorted(options.items()))
     computed = []
 
