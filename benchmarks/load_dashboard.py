@@ -227,6 +227,9 @@ def print_latencies(results, elapsed: float) -> bool:
         "hit: every figure from the cache; comp: at least one computed "
         f"(X-Excx-Cache header); {caches['OVERALL']['-']} answers had no header"
     )
+    errors = Counter(str(status) for _, _, status, _ in results if status != 200)
+    if errors:
+        print("errors: " + ", ".join(f"{k} ×{n}" for k, n in errors.most_common()))
     verdict = "met" if overall < TARGET_P95_MS else "NOT met"
     print(f"overall p95 {overall:.0f} ms: target < {TARGET_P95_MS:.0f} ms {verdict}")
     return overall < TARGET_P95_MS and not failures["OVERALL"]
