@@ -32,3 +32,22 @@ def test_a_pulse_answer_is_counted_by_the_next_request(live):
         after = admin.get("/dashboard/comments?unit=R1")
         assert after.headers[CACHE] == "computed"
         assert "fresh after write" in after.text
+
+
+def test_a_cached_page_carries_each_users_own_name_and_token(live):
+    import excx
+    from excx.api.users import add_user
+    from tests.web.conftest import PASSWORD
+
+    with excx.connect(live.store_url) as store:
+        add_user(store, "ada.two", PASSWORD, role="admin")
+    path = "/dashboard/heatmap?kpi=nps"
+    with live.client("ada") as ada, live.client("ada.two") as other:
+        first = ada.get(path)
+        second = other.get(path)
+    assert second.headers[CACHE] == "hit"
+    for page, client, name in ((first, ada, "ada"), (second, other, "ada.two")):
+        token = client.headers["X-CSRF-Token"]
+        assert f'data-csrf="{token}"' in page.text
+        assert f'<span class="who">{name} (admin)' in page.text
+    assert "ada.two" not in first.text

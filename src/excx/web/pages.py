@@ -19,6 +19,7 @@ page                      admin  analyst  manager       viewer
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from excx.api.deps import (
     SESSION_COOKIE,
@@ -36,7 +38,7 @@ from excx.api.deps import (
     csrf_token,
     require,
 )
-from excx.api.users import session_user
+from excx.api.users import User, session_user
 from excx.errors import ExcxError, InputError, PrivacyError
 from excx.schema import CHANNELS
 from excx.web import colours, figures
@@ -81,12 +83,25 @@ pages = APIRouter(prefix="/dashboard", dependencies=[Depends(_logged_in)])
 _EVERYONE = require("admin", "analyst", "manager", "viewer")
 
 
-def _html(request: Request, scope: Scope, csrf: str, template: str, **context):
-    """The page as (HTML, status code)."""
+# Stand-ins for the user name and the CSRF token in a cached page: the page is
+# rendered once per scope and role, and each request puts its own values in.
+_MARK = secrets.token_hex(12)
+_USER_MARK, _CSRF_MARK = f"user{_MARK}", f"csrf{_MARK}"
+
+
+def _html(request: Request, scope: Scope, template: str, **context):
+    """The page as (HTML with the stand-ins, status code)."""
+    user = User(_USER_MARK, scope.user.role, scope.user.unit_id)
     html = _env.get_template(template).render(
-        user=scope.user, csrf=csrf, path=request.url.path, **context
+        user=user, csrf=_CSRF_MARK, path=request.url.path, **context
     )
     return html, context.get("status_code", 200)
+
+
+def _personal(html: str, user: User, csrf: str) -> str:
+    """`html` with the stand-ins replaced by the user's name and CSRF token."""
+    html = html.replace(_USER_MARK, str(escape(user.username)))
+    return html.replace(_CSRF_MARK, str(escape(csrf)))
 
 
 class _Selection:
@@ -141,19 +156,18 @@ def _render(request, settings, store, scope, template: str, build) -> HTMLRespon
     """Render `template` with the filters and what `build(selection)` returns;
     a refused filter becomes the page's message with a 4xx status.
 
-    What `build` returns is cached per store state, path, query and scope; the
-    page itself also per user and session (it carries their CSRF token).
+    The page is cached per store state, path, query, scope and role, with
+    stand-ins for the user's name and CSRF token that each request fills in.
     """
-    csrf = csrf_token(settings, request.cookies[SESSION_COOKIE])
     query = tuple(sorted(request.query_params.multi_items()))
-    page = (request.url.path, query, scope.units)
-    key = (*store_state(store), "page", *page, scope.user, csrf)
+    who = (scope.user.role, scope.user.unit_id)
+    page = (request.url.path, query, scope.units, *who)
+    key = (*store_state(store), "page", *page)
 
     def compute() -> tuple[str, int]:
         try:
             selection = _Selection(request, store, scope)
-            figures_key = (*selection.state, "page figures", *page)
-            context = cached(request, figures_key, lambda: build(selection))
+            context = build(selection)
         except (ExcxError, HTTPException) as exc:
             code = 403 if isinstance(exc, PrivacyError) else 422
             code = getattr(exc, "status_code", code)
@@ -161,16 +175,17 @@ def _render(request, settings, store, scope, template: str, build) -> HTMLRespon
             return _html(
                 request,
                 scope,
-                csrf,
                 "message.html",
                 title="Not shown",
                 text=text,
                 status_code=code,
             )
         options = {"filters": selection.filters, "options": selection.options}
-        return _html(request, scope, csrf, template, **options, **context)
+        return _html(request, scope, template, **options, **context)
 
     html, code = cached(request, key, compute)
+    csrf = csrf_token(settings, request.cookies[SESSION_COOKIE])
+    html = _personal(html, scope.user, csrf)
     return HTMLResponse(html, status_code=code, headers=cache_header(request))
 
 
