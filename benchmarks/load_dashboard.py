@@ -1,42 +1,31 @@
 """Read latency of the dashboard and REST API with 20 logged-in clients.
 
 Run: ``.venv/bin/python benchmarks/load_dashboard.py [--store URL]
-[--size medium|small] [--clients 20] [--seconds 60] [--max-requests 20000]``.
+[--size medium|small] [--clients 20] [--seconds 60] [--max-requests 20000]
+[--keep-schema NAME]``.
 
 What it does (harness from ``load_surveys.py``)
 -----------------------------------------------
-1. A scratch store (default: a fresh schema on the test PostgreSQL, dropped at
-   the end) holding the demo company, ``excx.synth.generate(size, seed=0)``
+1. A store holding the demo company, ``excx.synth.generate(size, seed=0)``
    written with ``store.write`` (medium: 223 units, 1.2M customer and 112k
-   employee answers over 24 months), and an analyst user.
+   employee answers over 24 months), and an analyst user. Default: a fresh
+   schema on the test PostgreSQL, dropped at the end; ``--keep-schema NAME``
+   loads the company into schema NAME once and reuses it on later runs (one
+   schema per size).
 2. ``excx serve`` as a subprocess on 127.0.0.1 (one uvicorn process; 8 store
    connections).
-3. Warm-up: each endpoint once, one after the other, timed (the first
-   ``/api/v1/linkage`` runs the models and the bootstrap; later calls hit its
-   cache, as a dashboard reload does).
+3. Warm-up: each endpoint once, one after the other, timed: the first
+   (computed) answer of each; the store's generation does not change after it,
+   so later requests may be answered from the server's cache.
 4. `--clients` clients, each logged in with its own session, request the
    endpoints below in turn (each client starting at a different one), closed
    loop without think time, for ``--seconds`` or ``--max-requests`` in all.
 
-Printed: requests, errors and p50/p95/p99 latency per endpoint and overall
+Printed: requests, errors, cache hits and computed answers (the server's
+``X-Excx-Cache`` header) and p50/p95/p99 latency per endpoint and overall
 against the 200 ms p95 target, and CPU seconds of the server. The load
-generator runs on the same 2 cores as the server and the database.
-
-Measured (2026-12-03, 2 cores, load average 5-17 from other jobs, test
-PostgreSQL): medium company, 20 clients, 60 s: 108 requests, overall p50 8.4 s,
-**p95 60 s: the 200 ms target is not met by far**. Warm-up (one request alone):
-metrics 1.0-1.8 s each, ``engagement by region×year`` 27.5 s (Cronbach's alpha,
-a self-join of employee_items per request, ``metrics/reliability.py``),
-``/dashboard`` 60 s, linkage 13 s cold then cached; under load the 11
-engagement requests hit the 60 s client timeout. The server process used 29 s
-CPU in 110 s: it waits on PostgreSQL, which scans the raw answers on every
-request (no cache of aggregates). Without those two endpoints (``--skip
-"engagement by region×year,page overview"``, 30 s): 98 requests, p50 6.7 s,
-p95 11.2 s; even the cached ``/api/v1/linkage`` took p50 6.1 s, because its cache
-key counts the rows of six tables on every request (``routes/linkage.py``), and
-the server used 22.6 s CPU in 36 s (~230 ms per request), so one process cannot
-serve more than a few requests per second. Small company, 10 s, load average
-23: p50 3.0 s, p95 10.6 s.
+generator runs on the same 2 cores as the server and the database. Figures:
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations

@@ -114,3 +114,13 @@ def test_a_store_without_the_counter_row_gets_one_on_the_first_write(store):
     assert store.generation() == 0
     store.write({"units": UNITS})
     assert store.generation() == 1
+
+
+def test_a_store_created_before_the_counter_refuses_writes_until_init(store):
+    run(store, "DROP TABLE store_generation")
+    with pytest.raises(StoreError, match="excx init"):
+        store.write({"units": UNITS})
+    assert store.count("units") == 0
+    store.init()
+    store.write({"units": UNITS})
+    assert store.generation() == 1 and store.count("units") == 1

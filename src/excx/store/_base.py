@@ -184,7 +184,15 @@ class Store(ABC):
         sql = (
             f"UPDATE {_GENERATION} SET generation = generation + 1 WHERE slot = {slot}"
         )
-        if not self._changed_rows(sql):
+        try:
+            changed = self._changed_rows(sql)
+        except Exception as exc:  # each backend raises its own "not found"
+            raise StoreError(
+                f"cannot raise the store generation in {self.url} (nothing was "
+                f"written): {exc}; if table {_GENERATION!r} is missing, run "
+                "`excx init`"
+            ) from exc
+        if not changed:
             self.raw.execute(f"INSERT INTO {_GENERATION} VALUES ({slot}, 1)")
 
     @abstractmethod
