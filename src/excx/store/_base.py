@@ -82,7 +82,8 @@ class Store(ABC):
             return int(self.raw.execute(sql).fetchone()[0])
         except Exception as exc:  # each backend raises its own "not found"
             raise StoreError(
-                f"table {_GENERATION!r} is missing from {self.url}; run `excx init`"
+                f"cannot read the store generation of {self.url}: {exc}; if table "
+                f"{_GENERATION!r} is missing, run `excx init`"
             ) from exc
 
     @contextlib.contextmanager

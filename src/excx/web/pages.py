@@ -157,7 +157,9 @@ def _render(request, settings, store, scope, template: str, build) -> HTMLRespon
     a refused filter becomes the page's message with a 4xx status.
 
     The page is cached per store state, path, query, scope and role, with
-    stand-ins for the user's name and CSRF token that each request fills in.
+    stand-ins for the user's name and CSRF token that each request fills in:
+    `build` must depend on nothing else (not on the clock, not on the user's
+    name).
     """
     query = tuple(sorted(request.query_params.multi_items()))
     who = (scope.user.role, scope.user.unit_id)
