@@ -1,53 +1,44 @@
 """Read latency of the dashboard and REST API with 20 logged-in clients.
 
 Run: ``.venv/bin/python benchmarks/load_dashboard.py [--store URL]
-[--size medium|small] [--clients 20] [--seconds 60] [--max-requests 20000]``.
+[--size medium|small] [--clients 20] [--seconds 60] [--max-requests 20000]
+[--keep-schema NAME]``.
 
 What it does (harness from ``load_surveys.py``)
 -----------------------------------------------
-1. A scratch store (default: a fresh schema on the test PostgreSQL, dropped at
-   the end) holding the demo company, ``excx.synth.generate(size, seed=0)``
+1. A store holding the demo company, ``excx.synth.generate(size, seed=0)``
    written with ``store.write`` (medium: 223 units, 1.2M customer and 112k
-   employee answers over 24 months), and an analyst user.
+   employee answers over 24 months), and an analyst user. Default: a fresh
+   schema on the test PostgreSQL, dropped at the end; ``--keep-schema NAME``
+   loads the company into schema NAME once and reuses it on later runs (one
+   schema per size).
 2. ``excx serve`` as a subprocess on 127.0.0.1 (one uvicorn process; 8 store
    connections).
-3. Warm-up: each endpoint once, one after the other, timed (the first
-   ``/api/v1/linkage`` runs the models and the bootstrap; later calls hit its
-   cache, as a dashboard reload does).
+3. Warm-up: each endpoint once, one after the other, timed: the first
+   (computed) answer of each; the store's generation does not change after it,
+   so later requests may be answered from the server's cache.
 4. `--clients` clients, each logged in with its own session, request the
    endpoints below in turn (each client starting at a different one), closed
    loop without think time, for ``--seconds`` or ``--max-requests`` in all.
 
-Printed: requests, errors and p50/p95/p99 latency per endpoint and overall
+Printed: requests, errors, cache hits and computed answers (the server's
+``X-Excx-Cache`` header) and p50/p95/p99 latency per endpoint and overall
 against the 200 ms p95 target, and CPU seconds of the server. The load
-generator runs on the same 2 cores as the server and the database.
-
-Measured (2026-12-03, 2 cores, load average 5-17 from other jobs, test
-PostgreSQL): medium company, 20 clients, 60 s: 108 requests, overall p50 8.4 s,
-**p95 60 s: the 200 ms target is not met by far**. Warm-up (one request alone):
-metrics 1.0-1.8 s each, ``engagement by region×year`` 27.5 s (Cronbach's alpha,
-a self-join of employee_items per request, ``metrics/reliability.py``),
-``/dashboard`` 60 s, linkage 13 s cold then cached; under load the 11
-engagement requests hit the 60 s client timeout. The server process used 29 s
-CPU in 110 s: it waits on PostgreSQL, which scans the raw answers on every
-request (no cache of aggregates). Without those two endpoints (``--skip
-"engagement by region×year,page overview"``, 30 s): 98 requests, p50 6.7 s,
-p95 11.2 s; even the cached ``/api/v1/linkage`` took p50 6.1 s, because its cache
-key counts the rows of six tables on every request (``routes/linkage.py``), and
-the server used 22.6 s CPU in 36 s (~230 ms per request), so one process cannot
-serve more than a few requests per second. Small company, 10 s, load average
-23: p50 3.0 s, p95 10.6 s.
+generator runs on the same 2 cores as the server and the database. Figures:
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -67,6 +58,7 @@ from excx.api.users import add_user  # noqa: E402
 from excx.synth import generate  # noqa: E402
 
 ANALYST, PASSWORD = "load_analyst", "load-password-1"
+CACHE = "X-Excx-Cache"
 TARGET_P95_MS = 200.0
 # What a dashboard session reads: KPI breakdowns by several groupings and grains,
 # the unit tree, the linkage results, and three server-rendered pages.
@@ -87,6 +79,32 @@ ENDPOINTS = {
     "page heatmap": "/dashboard/heatmap",
     "page channels": "/dashboard/channels",
 }
+
+
+@contextlib.contextmanager
+def company_store(base: str, size: str, keep: str | None) -> Iterator[str]:
+    """A store URL holding the company: a scratch store, or with `keep` a named
+    PostgreSQL schema that is loaded the first time and reused afterwards."""
+    if keep is None:
+        with scratch_store(base) as url:
+            load_company(url, size)
+            yield url
+        return
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA IF NOT EXISTS "{keep}"')
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{keep}"
+    with excx.connect(url) as store:
+        store.init()
+        users = store.table("users")
+        loaded = int(store.execute(users.filter(users.username == ANALYST).count()))
+    if loaded:
+        print(f"store: schema {keep!r} reused (loaded by an earlier run)")
+    else:
+        load_company(url, size)
+    yield url
 
 
 def load_company(url: str, size: str) -> None:
@@ -135,10 +153,10 @@ async def hammer(
 ):
     """Closed-loop clients, all logged in before the clock starts.
 
-    Returns (endpoint, seconds, status or error name) per request and the
-    elapsed seconds.
+    Returns (endpoint, seconds, status or error name, ``X-Excx-Cache``
+    header) per request and the elapsed seconds.
     """
-    results: list[tuple[str, float, object]] = []
+    results: list[tuple[str, float, object, str]] = []
     names = list(endpoints)
     loop = asyncio.get_running_loop()
     sessions = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(clients)]
@@ -149,11 +167,13 @@ async def hammer(
             name = names[turn % len(names)]
             turn += 1
             started = time.perf_counter()
+            cache = "-"
             try:
-                status = (await sessions[number].get(endpoints[name])).status_code
+                answer = await sessions[number].get(endpoints[name])
+                status, cache = answer.status_code, answer.headers.get(CACHE, "-")
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
-            results.append((name, time.perf_counter() - started, status))
+            results.append((name, time.perf_counter() - started, status, cache))
 
     try:
         await asyncio.gather(*(_login(client) for client in sessions))
@@ -167,24 +187,38 @@ async def hammer(
 
 
 def print_latencies(results, elapsed: float) -> bool:
-    """A table of p50/p95/p99 per endpoint and overall; True if p95 < target."""
+    """A table of p50/p95/p99 per endpoint and overall, with how many answers
+    were cache hits and how many were computed; True if p95 < target."""
     by_endpoint = defaultdict(list)
-    failures = defaultdict(int)
-    for name, seconds, status in results:
+    failures, caches = defaultdict(int), defaultdict(Counter)
+    for name, seconds, status, cache in results:
         by_endpoint[name].append(seconds * 1000)
         failures[name] += status != 200
-    print(f"{'endpoint':28} {'n':>6} {'err':>4} {'p50':>7} {'p95':>7} {'p99':>7}  ms")
+        caches[name][cache] += 1
+        caches["OVERALL"][cache] += 1
+    print(
+        f"{'endpoint':28} {'n':>6} {'err':>4} {'hit':>6} {'comp':>5} {'p50':>7} "
+        f"{'p95':>7} {'p99':>7}  ms"
+    )
     rows = [(name, by_endpoint[name]) for name in ENDPOINTS if name in by_endpoint]
-    rows.append(("OVERALL", [s * 1000 for _, s, _ in results]))
+    rows.append(("OVERALL", [s * 1000 for _, s, _, _ in results]))
     failures["OVERALL"] = sum(failures.values())
     for name, values in rows:
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
+        hits, computed = caches[name]["hit"], caches[name]["computed"]
         print(
-            f"{name:28} {len(values):6d} {failures[name]:4d} {p50:7.1f} {p95:7.1f} "
-            f"{p99:7.1f}"
+            f"{name:28} {len(values):6d} {failures[name]:4d} {hits:6d} {computed:5d} "
+            f"{p50:7.1f} {p95:7.1f} {p99:7.1f}"
         )
     overall = np.percentile(rows[-1][1], 95)
     print(f"{len(results)} requests in {elapsed:.1f} s: {len(results) / elapsed:.0f}/s")
+    print(
+        "hit: every figure from the cache; comp: at least one computed "
+        f"(X-Excx-Cache header); {caches['OVERALL']['-']} answers had no header"
+    )
+    errors = Counter(str(status) for _, _, status, _ in results if status != 200)
+    if errors:
+        print("errors: " + ", ".join(f"{k} ×{n}" for k, n in errors.most_common()))
     verdict = "met" if overall < TARGET_P95_MS else "NOT met"
     print(f"overall p95 {overall:.0f} ms: target < {TARGET_P95_MS:.0f} ms {verdict}")
     return overall < TARGET_P95_MS and not failures["OVERALL"]
@@ -200,6 +234,12 @@ def main() -> int:
     parser.add_argument(
         "--skip", default="", help="Comma-separated endpoint names to leave out."
     )
+    parser.add_argument(
+        "--keep-schema",
+        metavar="NAME",
+        help="PostgreSQL schema to load the company into once and reuse on later "
+        "runs (never dropped); default: a scratch schema dropped at the end.",
+    )
     options = parser.parse_args()
     skipped = {name.strip() for name in options.skip.split(",") if name.strip()}
     unknown = skipped - set(ENDPOINTS)
@@ -207,8 +247,10 @@ def main() -> int:
         parser.error(f"--skip {sorted(unknown)}; accepted: {', '.join(ENDPOINTS)}")
     endpoints = {k: v for k, v in ENDPOINTS.items() if k not in skipped}
 
-    with scratch_store(options.store) as url, tempfile.TemporaryDirectory() as folder:
-        load_company(url, options.size)
+    if options.keep_schema and options.store.startswith("duckdb"):
+        parser.error("--keep-schema needs a postgresql:// --store")
+    company = company_store(options.store, options.size, options.keep_schema)
+    with company as url, tempfile.TemporaryDirectory() as folder:
         server = Server(url, log_path=Path(folder) / "serve.log")
         server.start()
         try:

@@ -348,6 +348,15 @@ TABLES: dict[str, Table] = {
             key=("interaction_id",),
             required=("interaction_id", "survey_id"),
         ),
+        # Raised by one in every committed write (Store.transaction): the
+        # state that cached figures are keyed by. A few rows (one per slot, a
+        # PostgreSQL connection's pid modulo 16); the generation is their sum.
+        Table(
+            "store_generation",
+            {"slot": _int, "generation": dt.Int64()},
+            key=("slot",),
+            required=("slot", "generation"),
+        ),
     ]
 }
 

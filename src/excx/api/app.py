@@ -85,7 +85,6 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.linkage_cache = {}
     for module in (auth, metrics, units, surveys, imports, linkage):
         app.include_router(module.router, prefix="/api/v1")
     from excx.api.routes import channels, journey

@@ -149,33 +149,20 @@ def write_guarded(
 
     `guard` runs statements through :func:`run` (e.g. claim a token) and returns
     False to give up: then nothing at all is written. Returns whether the rows
-    were committed.
+    were committed (and the store's generation raised).
     """
-    if store.backend == "postgres":
-        with store.raw.transaction():
-            if not guard():
-                return False  # the guard changed nothing: committing is harmless
-            store.write(rows)  # a savepoint inside this transaction
-        return True
-
-    raw = store.raw
-    raw.begin()
     try:
-        if not guard():
-            raw.rollback()
-            return False
-        for name, data in rows.items():
-            view = f"_excx_guarded_{name}"
-            raw.register(view, data)
-            try:
-                raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
-            finally:
-                raw.unregister(view)
-    except Exception:
-        raw.rollback()
-        raise
-    raw.commit()
+        with store.transaction():
+            if not guard():
+                raise _GiveUp
+            store.write(rows)
+    except _GiveUp:
+        return False
     return True
+
+
+class _GiveUp(Exception):
+    """The guard refused: roll the transaction back."""
 
 
 def arrow_rows(name: str, columns: Mapping[str, list]) -> pa.Table:

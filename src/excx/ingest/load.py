@@ -405,8 +405,7 @@ def _write(con, store, chosen, columns, typed, path, digest, rows) -> tuple[int,
         return counts[0], sum(counts[1:])
 
     counts = []
-    con.begin()
-    try:
+    with store.transaction():  # con is the store's own connection here
         for name, (present, sql) in selects.items():
             names = ", ".join(quote(c) for c in present)
             counts.append(
@@ -418,8 +417,4 @@ def _write(con, store, chosen, columns, typed, path, digest, rows) -> tuple[int,
             f"SELECT * FROM _excx_import_record"
         )
         con.unregister("_excx_import_record")
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
     return counts[0], sum(counts[1:])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import ibis
@@ -37,18 +38,26 @@ class DuckDBStore(Store):
         """The underlying ``duckdb`` connection."""
         return self.con.con
 
-    def _write_atomic(self, rows: Mapping[str, pa.Table]) -> None:
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[None]:
         raw = self.raw
         raw.begin()
         try:
-            for name, data in rows.items():
-                view = f"_excx_incoming_{name}"
-                raw.register(view, data)
-                try:
-                    raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
-                finally:
-                    raw.unregister(view)
-        except Exception:
+            yield
+        except BaseException:
             raw.rollback()
             raise
         raw.commit()
+
+    def _changed_rows(self, sql: str) -> int:
+        return int(self.raw.execute(sql).fetchone()[0])
+
+    def _write_atomic(self, rows: Mapping[str, pa.Table]) -> None:
+        raw = self.raw
+        for name, data in rows.items():
+            view = f"_excx_incoming_{name}"
+            raw.register(view, data)
+            try:
+                raw.execute(f'INSERT INTO "{name}" SELECT * FROM "{view}"')
+            finally:
+                raw.unregister(view)

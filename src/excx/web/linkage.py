@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 from fastapi import Request
 
-from excx.api.routes.linkage import linkage as linkage_answer
+from excx.api.routes.linkage import linkage_answer
 from excx.report.linkage import (
     PER_POINTS,
     coefficient_chart,
@@ -29,9 +29,8 @@ _CHAIN = ("chain_indirect", "chain_money")
 def context(request: Request, store: Store) -> dict:
     """Template values: ``specs`` (scatter, coefficients), ``chain`` and
     ``estimates`` rows, ``readings``, ``units_drawn`` and ``per_points``."""
-    answer = linkage_answer(
-        request, store, period="month", lag=1, boot=BOOTSTRAP_DRAWS, seed=0, level=0.95
-    )
+    options = {"period": "month", "lag": 1, "n_boot": BOOTSTRAP_DRAWS, "seed": 0}
+    answer = linkage_answer(request, store, **options, level=0.95)
     estimates = pd.DataFrame.from_records(answer["estimates"])
     units = unit_points(store)
     specs = {}

@@ -29,6 +29,7 @@ self-service answers, which have no unit, drop out), as on the channels page.
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,6 +37,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from excx.api.deps import (
     SESSION_COOKIE,
@@ -46,11 +48,11 @@ from excx.api.deps import (
     csrf_token,
     require,
 )
-from excx.api.users import session_user
+from excx.api.users import User, session_user
 from excx.errors import ExcxError, InputError, PrivacyError
 from excx.schema import CHANNELS
 from excx.web import colours, figures
-from excx.web.cache import cached, store_state
+from excx.web.cache import cache_header, cached, store_state
 from excx.web.filters import parse_filters, period_options, units_in
 
 __all__ = ["router", "STATIC_DIR"]
@@ -98,14 +100,25 @@ pages = APIRouter(prefix="/dashboard", dependencies=[Depends(_logged_in)])
 _EVERYONE = require("admin", "analyst", "manager", "viewer")
 
 
-def _page(request: Request, settings, scope: Scope, template: str, **context):
+# Stand-ins for the user name and the CSRF token in a cached page: the page is
+# rendered once per scope and role, and each request puts its own values in.
+_MARK = secrets.token_hex(12)
+_USER_MARK, _CSRF_MARK = f"user{_MARK}", f"csrf{_MARK}"
+
+
+def _html(request: Request, scope: Scope, template: str, **context):
+    """The page as (HTML with the stand-ins, status code)."""
+    user = User(_USER_MARK, scope.user.role, scope.user.unit_id)
     html = _env.get_template(template).render(
-        user=scope.user,
-        csrf=csrf_token(settings, request.cookies[SESSION_COOKIE]),
-        path=request.url.path,
-        **context,
+        user=user, csrf=_CSRF_MARK, path=request.url.path, **context
     )
-    return HTMLResponse(html, status_code=context.get("status_code", 200))
+    return html, context.get("status_code", 200)
+
+
+def _personal(html: str, user: User, csrf: str) -> str:
+    """`html` with the stand-ins replaced by the user's name and CSRF token."""
+    html = html.replace(_USER_MARK, str(escape(user.username)))
+    return html.replace(_CSRF_MARK, str(escape(csrf)))
 
 
 class _Selection:
@@ -113,9 +126,7 @@ class _Selection:
 
     def __init__(self, request: Request, store, scope: Scope) -> None:
         self.request, self.state = request, store_state(store)
-        columns = ("unit_id", "name", "parent_id", "region")
-        units = store.table("units").select(*columns)
-        self.units_table = store.to_pyarrow(units).to_pandas()
+        self.units_table = self.cached(_units_table, store)
         regions = sorted(self.units_table["region"].dropna().unique().tolist())
         self.filters = parse_filters(
             request.query_params, regions=regions, units=self.units_table
@@ -152,34 +163,49 @@ class _Selection:
         return [(u, f"{names.get(u) or u} ({u})") for u in unit_ids]
 
 
+def _units_table(store) -> pd.DataFrame:
+    """Id, name, parent and region of every unit."""
+    units = store.table("units").select("unit_id", "name", "parent_id", "region")
+    return store.to_pyarrow(units).to_pandas()
+
+
 def _render(request, settings, store, scope, template: str, build) -> HTMLResponse:
     """Render `template` with the filters and what `build(selection)` returns;
-    a refused filter becomes the page's message with a 4xx status."""
-    try:
-        selection = _Selection(request, store, scope)
-        context = build(selection)
-    except (ExcxError, HTTPException) as exc:
-        code = 403 if isinstance(exc, PrivacyError) else 422
-        code = getattr(exc, "status_code", code)
-        text = getattr(exc, "detail", None) or str(exc)
-        return _page(
-            request,
-            settings,
-            scope,
-            "message.html",
-            title="Not shown",
-            text=text,
-            status_code=code,
-        )
-    return _page(
-        request,
-        settings,
-        scope,
-        template,
-        filters=selection.filters,
-        options=selection.options,
-        **context,
-    )
+    a refused filter becomes the page's message with a 4xx status.
+
+    The page is cached per store state, path, query, scope and role, with
+    stand-ins for the user's name and CSRF token that each request fills in:
+    `build` must depend on nothing else (not on the clock, not on the user's
+    name).
+    """
+    query = tuple(sorted(request.query_params.multi_items()))
+    who = (scope.user.role, scope.user.unit_id)
+    page = (request.url.path, query, scope.units, *who)
+    key = (*store_state(store), "page", *page)
+
+    def compute() -> tuple[str, int]:
+        try:
+            selection = _Selection(request, store, scope)
+            context = build(selection)
+        except (ExcxError, HTTPException) as exc:
+            code = 403 if isinstance(exc, PrivacyError) else 422
+            code = getattr(exc, "status_code", code)
+            text = getattr(exc, "detail", None) or str(exc)
+            return _html(
+                request,
+                scope,
+                "message.html",
+                title="Not shown",
+                text=text,
+                status_code=code,
+            )
+        options = {"filters": selection.filters, "options": selection.options}
+        return _html(request, scope, template, **options, **context)
+
+    html, code = cached(request, key, compute)
+    csrf = csrf_token(settings, request.cookies[SESSION_COOKIE])
+    html = _personal(html, scope.user, csrf)
+    return HTMLResponse(html, status_code=code, headers=cache_header(request))
 
 
 @pages.get("", dependencies=[_EVERYONE])

@@ -1,26 +1,23 @@
 """``GET /api/v1/linkage``: the estimates of ``excx.linkage.link.link``.
 
-Results are cached per store state (row counts of the tables the panel reads)
-and options, so a dashboard reload does not rerun the bootstrap.
+Results are cached per store generation and options (:mod:`excx.web.cache`), so a
+dashboard reload does not rerun the bootstrap.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from excx.api.deps import StoreDep, require
 from excx.linkage.link import link
+from excx.store import Store
+from excx.web.cache import cache_header, cached, store_state
 
 router = APIRouter(tags=["linkage"])
-
-_INPUTS = ("units", "employee_responses", "employee_items", "customer_responses")
-_INPUTS += ("unit_outcomes", "imports")
-_CACHED = 16
-_lock = threading.Lock()
 
 
 @router.get(
@@ -39,21 +36,23 @@ def linkage(
 ) -> dict:
     """``estimates`` rows (model, term, estimate, ci_low, ci_high, p_value, …),
     ``readings`` in words, and whether the answer came from the cache."""
-    state = tuple(store.count(name) for name in _INPUTS)
-    key = (store.url, state, period, lag, boot, seed, level)
-    cache: dict = request.app.state.linkage_cache
-    with _lock:
-        cached = cache.get(key)
-    if cached is not None:
-        return cached | {"cached": True}
+    options = {"period": period, "lag": lag, "n_boot": boot, "seed": seed}
+    answer = linkage_answer(request, store, **options, level=level)
+    return JSONResponse(answer, headers=cache_header(request))
 
-    report = link(store, period=period, lag=lag, n_boot=boot, seed=seed, level=level)
-    answer = {
-        "estimates": json.loads(report.estimates.to_json(orient="records")),
-        "readings": report.readings(),
-    }
-    with _lock:
-        if len(cache) >= _CACHED:
-            cache.pop(next(iter(cache)))
-        cache[key] = answer
-    return answer | {"cached": False}
+
+def linkage_answer(request: Request, store: Store, **options) -> dict:
+    """The answer of ``GET /api/v1/linkage`` for :func:`~excx.linkage.link.link`
+    `options`, from the cache when it holds it."""
+    key = (*store_state(store), "api.linkage", *sorted(options.items()))
+    computed = []
+
+    def answer() -> dict:
+        computed.append(True)
+        report = link(store, **options)
+        return {
+            "estimates": json.loads(report.estimates.to_json(orient="records")),
+            "readings": report.readings(),
+        }
+
+    return cached(request, key, answer) | {"cached": not computed}

@@ -22,13 +22,14 @@ import json
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 import excx.metrics
 from excx.api.deps import ScopeDep, StoreDep, require
 from excx.errors import InputError, PrivacyError
 from excx.metrics import KPIS
+from excx.web.cache import cache_header, cached, store_state
 
 router = APIRouter(tags=["metrics"])
 
@@ -113,10 +114,12 @@ class MetricsAnswer(BaseModel):
 
 @router.get(
     "/metrics/{kpi}",
+    response_model=MetricsAnswer,
     summary="A KPI per group with its interval (employee KPIs privacy-gated)",
     dependencies=[require("admin", "analyst", "manager", "viewer")],
 )
 def metrics(
+    request: Request,
     kpi: str,
     store: StoreDep,
     scope: ScopeDep,
@@ -132,12 +135,13 @@ def metrics(
     role: str | None = None,
     start: Annotated[dt.date | None, Query(alias="from")] = None,
     end: Annotated[dt.date | None, Query(alias="to")] = None,
-) -> MetricsAnswer:
+) -> Response:
     """Query parameters as in ``excx metrics``; lists are comma-separated.
 
     ``from``/``to`` select the periods (``period`` grain) that overlap the
     dates. The response holds ``rows`` (one per group, sorted by the ``by``
-    columns), and ``cronbach_alpha`` for engagement.
+    columns), and ``cronbach_alpha`` for engagement. Answers are cached per
+    store generation, query and caller's scope (header ``X-Excx-Cache``).
     """
     given = {"unit": unit, "region": region, "channel": channel}
     given |= {"served_by": served_by, "role": role}
@@ -155,22 +159,31 @@ def metrics(
     groups = tuple(_listed(by) or ())
     check_privacy(kpi, groups, where)
 
-    frame = excx.metrics.compute(
-        store,
-        kpi,
-        by=groups,
-        period=period,
-        rollup=rollup,
-        ci=ci,
-        level=level,
-        where=where,
-    )
+    options = {"by": groups, "period": period, "rollup": rollup, "ci": ci}
+    options |= {"level": level, "where": where}
+    key = (*store_state(store), "api.metrics", kpi, scope.units)
+    key += (*_normalised(options),)
+    body = cached(request, key, lambda: _answer(store, kpi, options))
+    return Response(body, media_type="application/json", headers=cache_header(request))
+
+
+def _normalised(options: dict) -> tuple:
+    """`options` as a hashable key: filter values sorted, duplicates dropped."""
+    where = options["where"]
+    filters = tuple((c, tuple(sorted(set(where[c])))) for c in sorted(where))
+    return (*((k, v) for k, v in sorted(options.items()) if k != "where"), filters)
+
+
+def _answer(store, kpi: str, options: dict) -> bytes:
+    """The :class:`MetricsAnswer` of ``excx.metrics.compute`` as JSON bytes."""
+    frame = excx.metrics.compute(store, kpi, **options)
     keys = list(frame.columns[: -len(excx.metrics.OUTPUT_COLUMNS)])
     if keys:
         frame = frame.sort_values(keys, na_position="last", ignore_index=True)
-    return MetricsAnswer(
+    answer = MetricsAnswer(
         kpi=kpi,
         by=keys,
         rows=json.loads(frame.to_json(orient="records", double_precision=15)),
         cronbach_alpha=frame.attrs.get("cronbach_alpha"),
     )
+    return answer.model_dump_json().encode()
