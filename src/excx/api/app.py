@@ -2,7 +2,7 @@
 
 Nothing connects at import time: the pool opens in the app's lifespan.
 
->>> from excx.api.settings import Settings
+>>> from excx.api.settings import Settings, load_settings
 >>> app = create_app(Settings(store="duckdb://:memory:", secret_key="k" * 32))
 >>> "/api/v1/metrics/{kpi}" in app.openapi()["paths"]
 True
@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from excx.api.db import StorePool, run
 from excx.api.deps import StoreDep
-from excx.api.settings import Settings
+from excx.api.settings import Settings, load_settings
 from excx.errors import (
     ExcxError,
     ImportValidationError,
@@ -29,7 +29,7 @@ from excx.errors import (
     StoreError,
 )
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env", "log_to_stderr"]
 
 log = logging.getLogger("excx")
 # Paths whose last segment is a credential: never written to the log.
@@ -86,13 +86,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.linkage_cache = {}
+    # Survey pages first: the busiest paths are matched against fewest routes.
+    app.include_router(collect.router)
     for module in (auth, metrics, units, surveys, imports, linkage):
         app.include_router(module.router, prefix="/api/v1")
     from excx.api.routes import channels, journey
 
     for module in (journey, channels):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(collect.router)
     app.include_router(docs.router)
     from fastapi.staticfiles import StaticFiles
 
@@ -116,6 +117,23 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "backend": store.backend}
 
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one ``excx serve --workers N`` worker process.
+
+    uvicorn starts each worker from the import string
+    ``excx.api.app:create_app_from_env``; the settings come from the
+    environment (and ``.env``) that ``excx serve`` set for them, so every worker
+    shares the store and the secret.
+    """
+    log_to_stderr()
+    return create_app(load_settings())
+
+
+def log_to_stderr() -> None:
+    """excx's log lines (one per request, INFO) on stderr, with their time."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ Every 4xx stores nothing.
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 from fastapi import APIRouter, Request
@@ -26,10 +27,14 @@ MAX_COMMENT = 2000
 
 
 def _message(lang: str, key: str, status_code: int) -> HTMLResponse:
+    """The one-sentence page `key` (thanks, used, closed, …) in `lang`."""
+    return HTMLResponse(_message_html(lang, key), status_code=status_code)
+
+
+@functools.lru_cache(maxsize=64)
+def _message_html(lang: str, key: str) -> bytes:
     text = TEXTS[lang][key]
-    return render(
-        "message.html", status_code=status_code, lang=lang, title=text, text=text
-    )
+    return render("message.html", lang=lang, title=text, text=text).body
 
 
 def _score(form, name: str, scale: str, errors: list, *, required: bool):
@@ -59,14 +64,13 @@ def _forged(form, settings, credential: str) -> bool:
 
 
 def _pulse_state(store, token: str):
-    """(survey questions, None) for an answerable token, else (None, problem)."""
-    claimed = surveys.token_survey(store, token)
-    if claimed is None:
+    """(token and survey, None) for an answerable token, else (None, problem)."""
+    survey = surveys.token_survey(store, token)
+    if survey is None:
         return None, ("unknown", 404)
-    if claimed["used"]:
+    if survey["used"]:
         return None, ("used", 410)
-    survey = surveys.survey_questions(store, claimed["survey_id"])
-    if survey is None or not survey["open"]:
+    if not survey["open"]:
         return None, ("closed", 410)
     return survey, None
 
@@ -104,9 +108,15 @@ def pulse_form(
 async def pulse_submit(
     token: str, request: Request, store: StoreDep, settings: SettingsDep
 ) -> HTMLResponse:
-    lang = language(request)
     form = await request.form()
-    survey, problem = await run_in_threadpool(_pulse_state, store, token)
+    return await run_in_threadpool(_answer_pulse, request, store, settings, token, form)
+
+
+def _answer_pulse(request, store, settings, token: str, form) -> HTMLResponse:
+    """Check, validate and store one pulse answer (in a worker thread: one hop
+    for every statement); the page to send back."""
+    lang = language(request)
+    survey, problem = _pulse_state(store, token)
     if problem:
         return _message(lang, *problem)
     if _forged(form, settings, token):
@@ -127,9 +137,7 @@ async def pulse_submit(
             request, settings, token, survey, answers=answers, errors=errors
         )
 
-    stored = await run_in_threadpool(
-        surveys.submit_pulse, store, token, enps=enps, items=items, comment=comment
-    )
+    stored = surveys.submit_pulse(store, token, enps=enps, items=items, comment=comment)
     return _message(lang, "thanks" if stored else "used", 200 if stored else 410)
 
 
@@ -140,10 +148,12 @@ def _customer_state(store, settings, link: str):
         return None, ("forged", 403)
     if attribution["expired"]:
         return None, ("expired", 410)
-    survey = surveys.survey_questions(store, attribution["survey_id"])
+    survey = surveys.survey_questions(
+        store, attribution["survey_id"], interaction_id=attribution["interaction_id"]
+    )
     if survey is None or survey["audience"] != "customer" or not survey["open"]:
         return None, ("closed", 410)
-    if surveys.interaction_answered(store, attribution["interaction_id"]):
+    if survey["answered"]:
         return None, ("used", 409)
     return attribution, None
 
@@ -178,11 +188,17 @@ def customer_form(
 async def customer_submit(
     link: str, request: Request, store: StoreDep, settings: SettingsDep
 ) -> HTMLResponse:
-    lang = language(request)
     form = await request.form()
-    attribution, problem = await run_in_threadpool(
-        _customer_state, store, settings, link
+    return await run_in_threadpool(
+        _answer_customer, request, store, settings, link, form
     )
+
+
+def _answer_customer(request, store, settings, link: str, form) -> HTMLResponse:
+    """Check, validate and store one customer answer (in a worker thread); the
+    page to send back."""
+    lang = language(request)
+    attribution, problem = _customer_state(store, settings, link)
     if problem:
         return _message(lang, *problem)
     if _forged(form, settings, link):
@@ -199,7 +215,5 @@ async def customer_submit(
         answers = {k: str(v) for k, v in form.items() if k != "form_token"}
         return _customer_page(request, settings, link, answers=answers, errors=errors)
 
-    stored = await run_in_threadpool(
-        surveys.submit_customer, store, attribution, scores=scores, comment=comment
-    )
+    stored = surveys.submit_customer(store, attribution, scores=scores, comment=comment)
     return _message(lang, "thanks" if stored else "used", 200 if stored else 409)
