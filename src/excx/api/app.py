@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -70,10 +71,13 @@ def create_app(settings: Settings) -> FastAPI:
         pool.open()
         app.state.pool = pool
         app.state.store_slots = asyncio.Semaphore(pool.size)
+        # Threads for blocking store work of the survey pages: one per connection.
+        app.state.store_threads = ThreadPoolExecutor(pool.size, "excx-store")
         log.info("excx serve: store %s, %d connection(s)", settings.store, pool.size)
         try:
             yield
         finally:
+            app.state.store_threads.shutdown()
             pool.close()
 
     app = FastAPI(

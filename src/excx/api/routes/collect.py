@@ -8,15 +8,15 @@ Every 4xx stores nothing.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from excx.api import surveys
-from excx.api.deps import SettingsDep, StoreDep
+from excx.api.deps import SettingsDep, StoreDep, checkout
 from excx.api.pages import TEXTS, language, render
 from excx.api.security import derive
 from excx.schema import SCORE_RANGES
@@ -105,11 +105,25 @@ def pulse_form(
 
 
 @router.post("/s/pulse/{token}", response_class=HTMLResponse)
-async def pulse_submit(
-    token: str, request: Request, store: StoreDep, settings: SettingsDep
-) -> HTMLResponse:
+async def pulse_submit(token: str, request: Request) -> HTMLResponse:
+    return await _submit(request, _answer_pulse, token)
+
+
+async def _submit(request: Request, answer, credential: str) -> HTMLResponse:
+    """Read the form, then run `answer` with a store in one worker thread.
+
+    The busiest routes take the store and the settings themselves rather than
+    through FastAPI dependencies, and hand the work to the app's own thread
+    pool (one thread per store connection) rather than anyio's: both cost as
+    much CPU as the answer itself. The store is taken once the form arrived.
+    """
     form = await request.form()
-    return await run_in_threadpool(_answer_pulse, request, store, settings, token, form)
+    settings = request.app.state.settings
+    async with checkout(request) as store:
+        threads = request.app.state.store_threads
+        return await asyncio.get_running_loop().run_in_executor(
+            threads, answer, request, store, settings, credential, form
+        )
 
 
 def _answer_pulse(request, store, settings, token: str, form) -> HTMLResponse:
@@ -185,13 +199,8 @@ def customer_form(
 
 
 @router.post("/s/cx/{link}", response_class=HTMLResponse)
-async def customer_submit(
-    link: str, request: Request, store: StoreDep, settings: SettingsDep
-) -> HTMLResponse:
-    form = await request.form()
-    return await run_in_threadpool(
-        _answer_customer, request, store, settings, link, form
-    )
+async def customer_submit(link: str, request: Request) -> HTMLResponse:
+    return await _submit(request, _answer_customer, link)
 
 
 def _answer_customer(request, store, settings, link: str, form) -> HTMLResponse:
