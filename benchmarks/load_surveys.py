@@ -223,23 +223,31 @@ class Server:
         self.stop()
         raise RuntimeError(f"excx serve did not answer in {timeout} s")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU seconds so far of the server process and of its
-        uvicorn workers (its children)."""
-        pids, total = [self.process.pid], 0
-        while pids:
-            pid = pids.pop()
-            proc = Path(f"/proc/{pid}")
+    def processes(self) -> list[int]:
+        """Process ids of the server and of its uvicorn workers (its children)."""
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-                children = (proc / "task" / str(pid) / "children").read_text()
-                pids += [int(child) for child in children.split()]
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+                pending += [int(child) for child in children.split()]
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds so far of the server and its workers."""
+        total = 0
+        for pid in self.processes():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(stat[11]) + int(stat[12])
         return total / os.sysconf("SC_CLK_TCK")
 
     def kill9(self) -> None:
-        """SIGKILL: no shutdown, no flush, no lifespan exit."""
-        os.kill(self.process.pid, signal.SIGKILL)
+        """SIGKILL of the server and its workers: no shutdown, no flush."""
+        for pid in self.processes():  # the supervisor first: it would respawn
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def stop(self) -> None:

@@ -161,7 +161,8 @@ def run(store: Store, sql: str, params: tuple = ()) -> list[tuple]:
     """Run one statement with ``?`` placeholders; the rows it returns, if any."""
     if store.backend == "postgres":
         cursor = store.raw.execute(sql.replace("?", "%s"), params)
-        return cursor.fetchall() if cursor.description else []
+        # pgresult.nfields, not description: that builds a Column per column.
+        return cursor.fetchall() if cursor.pgresult.nfields else []
     result = store.raw.execute(sql, params)
     return result.fetchall() if result.description else []
 
