@@ -1,64 +1,43 @@
 """Survey submissions per second against ``excx serve`` on PostgreSQL, then a count.
 
 Run: ``.venv/bin/python benchmarks/load_surveys.py [--store URL] [--seconds 60]
-[--rate 500] [--pulse-share 0.5] [--replay-share 0.02]``.
+[--rate 500] [--workers 2] [--pulse-share 0.5] [--replay-share 0.02]``.
 
 What it does
 ------------
 1. Takes a scratch store: for a PostgreSQL ``--store`` (default: the test server
    ``postgresql://postgres@127.0.0.1:55432/excx_test``) a fresh schema reached
    through ``options=-csearch_path%3D…`` and dropped at the end; for a
-   ``duckdb://`` URL a file in a temporary directory.
-2. Writes 20 branches and an admin there, starts ``excx serve`` as a subprocess
-   on 127.0.0.1 and a free port with a generated ``EXCX_SECRET_KEY``, creates a
-   pulse survey and a customer survey through the REST API, issues the pulse
-   tokens (``POST /api/v1/surveys/{id}/tokens``) and the signed customer links
-   (``…/customer-links``) that the run needs.
-3. Fires form POSTs to ``/s/pulse/{token}`` and ``/s/cx/{link}`` open-loop at
-   ``--rate`` per second for ``--seconds`` (at most ``rate × seconds``
-   submissions, at most ``--concurrency`` (32) in flight, each with a 30 s
-   timeout). The hidden
-   ``form_token`` is derived from the secret exactly as the page would carry it,
-   so each submission is one POST (the GET of the page is not part of the rate).
-   Each comment carries a marker naming the credential and the attempt.
-   ``--replay-share`` of the submissions resend an earlier credential (a reused
-   token or an answered interaction): those must be refused (410 / 409).
-4. Stops the server and counts in the store: every acknowledged (200, thank-you
-   page) submission is stored (``lost`` = acknowledged markers not found), no
-   credential is stored twice (``duplicated``), the used-token count equals the
-   stored pulse answers and ``survey_interactions`` equals the stored customer
-   answers.
+   ``duckdb://`` URL (only with ``--workers 1``) a file in a temporary directory.
+2. Writes 20 branches and an admin there, starts ``excx serve --workers N`` as
+   a subprocess on 127.0.0.1 and a free port with a generated
+   ``EXCX_SECRET_KEY``, creates a pulse survey and a customer survey through the
+   REST API, issues the pulse tokens and the signed customer links the run needs.
+3. Fires form POSTs to ``/s/pulse/{token}`` and ``/s/cx/{link}`` open-loop:
+   ``rate × seconds`` first submissions spread evenly over ``--seconds``, and
+   after each, with probability ``--replay-share``, a resend of an earlier
+   credential (a reused token or an answered interaction), which must be refused
+   (410 / 409). The load generator (:mod:`http_load`) builds every request
+   before the clock starts and keeps ``--concurrency`` (32) keep-alive
+   connections, one request in flight on each; it reads every answer whole and
+   counts a submission as acknowledged only when it is a 200 thank-you page.
+   The hidden ``form_token`` is derived from the secret as the page would carry
+   it, so each submission is one POST. Each comment carries a marker naming the
+   credential and the attempt.
+4. Stops the server and counts in the store: every acknowledged submission is
+   stored (``lost`` = acknowledged markers not found), no credential is stored
+   twice (``duplicated``), the used-token count equals the stored pulse answers
+   and ``survey_interactions`` equals the stored customer answers.
 
-Printed: achieved submission rate, latency p50/p95/p99 (send to full
-response), status counts, errors, CPU seconds of the server and of the load
-generator, and the verdict. Exit status 1 if anything was lost or duplicated.
+Printed: achieved rate, latency p50/p95/p99 (send to full answer), status
+counts, errors, CPU of the server (all its processes) and of the load generator,
+and the verdict. Exit status 1 when an answer was lost or duplicated, or when
+the rate was not reached: fewer than ``rate × seconds`` first submissions
+acknowledged (the sender falls behind, and sends fewer within ``--seconds``,
+when the server cannot keep up).
 
-The machine has 2 cores: the load generator (one Python process, httpx on
-asyncio) competes with the server for them, so the rate is a lower bound of the
-server alone. ``excx serve`` runs one uvicorn process (it has no ``--workers``
-option: ``uvicorn.run`` is given the app object), with ``EXCX_POOL_SIZE``
-store connections (``--pool-size``, default 8).
-
-Measured (2026-12-03, 2 cores, load average 5-7 from other jobs, test PostgreSQL
-with fsync=off): 60 s at a 500/s target, 32 in flight: 2,101 sent, 2,064
-acknowledged, **34 submissions/s**, latency p50 694 ms, p95 2,145 ms, p99 3,126
-ms; 37 resends refused or raced as expected; **0 lost, 0 duplicated**. Server
-9.8 ms CPU and load generator 9.2 ms CPU per request: even with both cores to
-themselves the two processes could not pass ~100/s, so 500/s needs several
-server processes and more cores (or a lighter client than httpx).
-
-Known problem (excx serve, found by this script)
-------------------------------------------------
-With more than ~48 requests in flight the server stalls: every request takes a
-store connection in the sync dependency ``excx.api.deps.get_store``, which FastAPI
-runs in anyio's thread pool (40 threads); when the 8 connections are taken,
-``StorePool._take`` blocks its thread for up to 30 s. Once 40 threads wait there,
-the 8 requests that hold a connection cannot get a thread for their own
-``run_in_threadpool`` work: nothing moves until the 30 s timeouts answer 503.
-Reproduce with ``--concurrency 64``: 1 of 129 submissions acknowledged in 60 s,
-16 × 503, 112 client timeouts (no answer lost or duplicated). Hence the default
-of 32 in flight here. ``--pool-size 48 --concurrency 64`` (pool ≥ in flight − 40)
-runs without the stall (27/s, 0 lost, 0 duplicated, 20 s).
+Each server worker holds ``--pool-size`` (8) store connections. Figures and the
+machine they were measured on: ``benchmarks/README.md``.
 
 This module also holds the harness that ``load_dashboard.py`` and
 ``durability_kill9.py`` import: :func:`scratch_store`, :class:`Server`,
