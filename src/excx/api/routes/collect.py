@@ -114,8 +114,9 @@ async def _submit(request: Request, answer, credential: str) -> HTMLResponse:
 
     The busiest routes take the store and the settings themselves rather than
     through FastAPI dependencies, and hand the work to the app's own thread
-    pool (one thread per store connection) rather than anyio's: both cost as
-    much CPU as the answer itself. The store is taken once the form arrived.
+    pool (one thread per store connection) rather than anyio's: together those
+    cost about as much CPU (~0.6 ms) as the store work of an answer. The store
+    is taken once the form has arrived.
     """
     form = await request.form()
     settings = request.app.state.settings
