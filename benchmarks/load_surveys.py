@@ -1,64 +1,43 @@
 """Survey submissions per second against ``excx serve`` on PostgreSQL, then a count.
 
 Run: ``.venv/bin/python benchmarks/load_surveys.py [--store URL] [--seconds 60]
-[--rate 500] [--pulse-share 0.5] [--replay-share 0.02]``.
+[--rate 500] [--workers 2] [--pulse-share 0.5] [--replay-share 0.02]``.
 
 What it does
 ------------
 1. Takes a scratch store: for a PostgreSQL ``--store`` (default: the test server
    ``postgresql://postgres@127.0.0.1:55432/excx_test``) a fresh schema reached
    through ``options=-csearch_path%3D…`` and dropped at the end; for a
-   ``duckdb://`` URL a file in a temporary directory.
-2. Writes 20 branches and an admin there, starts ``excx serve`` as a subprocess
-   on 127.0.0.1 and a free port with a generated ``EXCX_SECRET_KEY``, creates a
-   pulse survey and a customer survey through the REST API, issues the pulse
-   tokens (``POST /api/v1/surveys/{id}/tokens``) and the signed customer links
-   (``…/customer-links``) that the run needs.
-3. Fires form POSTs to ``/s/pulse/{token}`` and ``/s/cx/{link}`` open-loop at
-   ``--rate`` per second for ``--seconds`` (at most ``rate × seconds``
-   submissions, at most ``--concurrency`` (32) in flight, each with a 30 s
-   timeout). The hidden
-   ``form_token`` is derived from the secret exactly as the page would carry it,
-   so each submission is one POST (the GET of the page is not part of the rate).
-   Each comment carries a marker naming the credential and the attempt.
-   ``--replay-share`` of the submissions resend an earlier credential (a reused
-   token or an answered interaction): those must be refused (410 / 409).
-4. Stops the server and counts in the store: every acknowledged (200, thank-you
-   page) submission is stored (``lost`` = acknowledged markers not found), no
-   credential is stored twice (``duplicated``), the used-token count equals the
-   stored pulse answers and ``survey_interactions`` equals the stored customer
-   answers.
+   ``duckdb://`` URL (only with ``--workers 1``) a file in a temporary directory.
+2. Writes 20 branches and an admin there, starts ``excx serve --workers N`` as
+   a subprocess on 127.0.0.1 and a free port with a generated
+   ``EXCX_SECRET_KEY``, creates a pulse survey and a customer survey through the
+   REST API, issues the pulse tokens and the signed customer links the run needs.
+3. Fires form POSTs to ``/s/pulse/{token}`` and ``/s/cx/{link}`` open-loop:
+   ``rate × seconds`` first submissions spread evenly over ``--seconds``, and
+   after each, with probability ``--replay-share``, a resend of an earlier
+   credential (a reused token or an answered interaction), which must be refused
+   (410 / 409). The load generator (:mod:`http_load`) builds every request
+   before the clock starts and keeps ``--concurrency`` (32) keep-alive
+   connections, one request in flight on each; it reads every answer whole and
+   counts a submission as acknowledged only when it is a 200 thank-you page.
+   The hidden ``form_token`` is derived from the secret as the page would carry
+   it, so each submission is one POST. Each comment carries a marker naming the
+   credential and the attempt.
+4. Stops the server and counts in the store: every acknowledged submission is
+   stored (``lost`` = acknowledged markers not found), no credential is stored
+   twice (``duplicated``), the used-token count equals the stored pulse answers
+   and ``survey_interactions`` equals the stored customer answers.
 
-Printed: achieved submission rate, latency p50/p95/p99 (send to full
-response), status counts, errors, CPU seconds of the server and of the load
-generator, and the verdict. Exit status 1 if anything was lost or duplicated.
+Printed: achieved rate, latency p50/p95/p99 (send to full answer), status
+counts, errors, CPU of the server (all its processes) and of the load generator,
+and the verdict. Exit status 1 when an answer was lost or duplicated, or when
+the rate was not reached: fewer than ``rate × seconds`` first submissions
+acknowledged (the sender falls behind, and sends fewer within ``--seconds``,
+when the server cannot keep up).
 
-The machine has 2 cores: the load generator (one Python process, httpx on
-asyncio) competes with the server for them, so the rate is a lower bound of the
-server alone. ``excx serve`` runs one uvicorn process (it has no ``--workers``
-option: ``uvicorn.run`` is given the app object), with ``EXCX_POOL_SIZE``
-store connections (``--pool-size``, default 8).
-
-Measured (2026-12-03, 2 cores, load average 5-7 from other jobs, test PostgreSQL
-with fsync=off): 60 s at a 500/s target, 32 in flight: 2,101 sent, 2,064
-acknowledged, **34 submissions/s**, latency p50 694 ms, p95 2,145 ms, p99 3,126
-ms; 37 resends refused or raced as expected; **0 lost, 0 duplicated**. Server
-9.8 ms CPU and load generator 9.2 ms CPU per request: even with both cores to
-themselves the two processes could not pass ~100/s, so 500/s needs several
-server processes and more cores (or a lighter client than httpx).
-
-Known problem (excx serve, found by this script)
-------------------------------------------------
-With more than ~48 requests in flight the server stalls: every request takes a
-store connection in the sync dependency ``excx.api.deps.get_store``, which FastAPI
-runs in anyio's thread pool (40 threads); when the 8 connections are taken,
-``StorePool._take`` blocks its thread for up to 30 s. Once 40 threads wait there,
-the 8 requests that hold a connection cannot get a thread for their own
-``run_in_threadpool`` work: nothing moves until the 30 s timeouts answer 503.
-Reproduce with ``--concurrency 64``: 1 of 129 submissions acknowledged in 60 s,
-16 × 503, 112 client timeouts (no answer lost or duplicated). Hence the default
-of 32 in flight here. ``--pool-size 48 --concurrency 64`` (pool ≥ in flight − 40)
-runs without the stall (27/s, 0 lost, 0 duplicated, 20 s).
+Each server worker holds ``--pool-size`` (8) store connections. Figures and the
+machine they were measured on: ``benchmarks/README.md``.
 
 This module also holds the harness that ``load_dashboard.py`` and
 ``durability_kill9.py`` import: :func:`scratch_store`, :class:`Server`,
@@ -90,19 +69,24 @@ import numpy as np
 import pyarrow as pa
 
 import excx
+from excx.api.pages import TEXTS
 from excx.api.security import derive
 from excx.api.users import add_user
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from http_load import Outcome, fire  # noqa: E402  (beside this script)
 
 DEFAULT_STORE = "postgresql://postgres@127.0.0.1:55432/excx_test"
 ADMIN, PASSWORD = "load_admin", "load-password-1"
 PULSE, CX = "load-pulse", "load-cx"
 UNITS = [f"LOAD-B{n:03d}" for n in range(1, 21)]
-# Requests in flight. Above ~48 (anyio's 40 threads + the 8 store connections)
-# excx serve stalls: see "Known problem" in the module docstring.
+# Requests in flight: one per keep-alive connection of the load generator.
 IN_FLIGHT = 32
-REQUEST_TIMEOUT = 30.0
 # Customer links per API call: 500 interactions stay under the 64 KiB body limit.
 LINKS_PER_CALL = 500
+# What an acknowledged answer's page says (no Accept-Language: English).
+THANKS = TEXTS["en"]["thanks"].encode()
 
 
 # --------------------------------------------------------------------------- store
@@ -177,8 +161,11 @@ class Server:
     The log (excx's one line per request) goes to `log_path`.
     """
 
-    def __init__(self, store_url: str, *, log_path: Path, pool_size: int = 8) -> None:
+    def __init__(
+        self, store_url: str, *, log_path: Path, pool_size: int = 8, workers: int = 1
+    ) -> None:
         self.store_url = store_url
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.secret = secrets.token_urlsafe(48)
@@ -191,6 +178,7 @@ class Server:
         excx_cli = Path(sys.executable).parent / "excx"
         command = [str(excx_cli), "serve", "--store", self.store_url]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         env = os.environ | {
             "EXCX_SECRET_KEY": self.secret,
             "EXCX_PUBLIC_URL": self.url,
@@ -214,15 +202,31 @@ class Server:
         self.stop()
         raise RuntimeError(f"excx serve did not answer in {timeout} s")
 
+    def processes(self) -> list[int]:
+        """Process ids of the server and of its uvicorn workers (its children)."""
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+                pending += [int(child) for child in children.split()]
+        return found
+
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the server process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
-        utime, stime = fields.split()[11:13]
-        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds so far of the server and its workers."""
+        total = 0
+        for pid in self.processes():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(stat[11]) + int(stat[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def kill9(self) -> None:
-        """SIGKILL: no shutdown, no flush, no lifespan exit."""
-        os.kill(self.process.pid, signal.SIGKILL)
+        """SIGKILL of the server and its workers: no shutdown, no flush."""
+        for pid in self.processes():  # the supervisor first: it would respawn
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -332,20 +336,6 @@ class Submission:
         return {k: str(v) for k, v in fields.items()}
 
 
-@dataclasses.dataclass
-class Outcome:
-    """What came back: a status (None when the request failed) and the time."""
-
-    submission: Submission
-    status: int | None
-    seconds: float
-    error: str | None = None
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.status == 200
-
-
 def plan(
     pulse_paths: list[str],
     cx_paths: list[str],
@@ -355,17 +345,14 @@ def plan(
     replay_share: float,
     seed: int = 0,
 ) -> list[Submission]:
-    """`count` submissions mixing pulses and customer answers; `replay_share` of
-    them resend a credential sent 1-200 submissions earlier (often still in
-    flight, so the single-use checks race)."""
+    """`count` first submissions mixing pulses and customer answers, and after
+    each, with probability `replay_share`, a resend of a credential sent 1-200
+    submissions earlier (often still in flight, so the single-use checks race).
+    """
     rng = random.Random(seed)
     fresh = {"pulse": iter(enumerate(pulse_paths)), "cx": iter(enumerate(cx_paths))}
     planned: list[Submission] = []
     for _ in range(count):
-        if planned and rng.random() < replay_share:
-            earlier = planned[-rng.randint(1, min(200, len(planned)))]
-            planned.append(dataclasses.replace(earlier, attempt=earlier.attempt + 1))
-            continue
         kind = "pulse" if rng.random() < pulse_share else "cx"
         taken = next(fresh[kind], None) or next(
             fresh["cx" if kind == "pulse" else "pulse"], None
@@ -374,79 +361,10 @@ def plan(
             break
         kind = "pulse" if taken[1].startswith("/s/pulse/") else "cx"
         planned.append(Submission(kind, taken[1], taken[0]))
+        if rng.random() < replay_share:
+            earlier = planned[-rng.randint(1, min(200, len(planned)))]
+            planned.append(dataclasses.replace(earlier, attempt=earlier.attempt + 1))
     return planned
-
-
-async def _post(
-    client: httpx.AsyncClient, submission: Submission, form: dict
-) -> Outcome:
-    started = time.perf_counter()
-    try:
-        answer = await client.post(submission.path, data=form)
-    except httpx.HTTPError as exc:
-        return Outcome(
-            submission, None, time.perf_counter() - started, type(exc).__name__
-        )
-    return Outcome(submission, answer.status_code, time.perf_counter() - started)
-
-
-async def fire(
-    url: str,
-    submissions: list[Submission],
-    *,
-    secret: str,
-    rate: float,
-    seconds: float,
-    concurrency: int = IN_FLIGHT,
-    stop: asyncio.Event | None = None,
-    on_outcome=None,
-) -> tuple[list[Outcome], float]:
-    """POST `submissions` open-loop at `rate` per second for at most `seconds`.
-
-    At most `concurrency` requests are in flight; when the server is slower the
-    sender falls behind schedule (the achieved rate shows it). Sending stops at
-    the end of the list, after `seconds`, or when `stop` is set; requests in
-    flight are then awaited (each has a 30 s timeout). `on_outcome(outcome,
-    outcomes)` is called as each answer arrives. Returns the outcomes and the
-    seconds from the first send to the last answer.
-    """
-    rng = random.Random(1)
-    slots = asyncio.Semaphore(concurrency)
-    outcomes: list[Outcome] = []
-    limits = httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency
-    )
-
-    async def one(client, submission, form):
-        try:
-            outcome = await _post(client, submission, form)
-            outcomes.append(outcome)
-            if on_outcome is not None:
-                on_outcome(outcome, outcomes)
-        finally:
-            slots.release()
-
-    loop = asyncio.get_running_loop()
-    async with httpx.AsyncClient(
-        base_url=url, timeout=REQUEST_TIMEOUT, limits=limits
-    ) as client:
-        start = loop.time()
-        tasks = []
-        for n, submission in enumerate(submissions):
-            delay = start + n / rate - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await slots.acquire()
-            if loop.time() - start >= seconds or (stop is not None and stop.is_set()):
-                slots.release()
-                break
-            tasks.append(
-                asyncio.create_task(
-                    one(client, submission, submission.form(secret, rng))
-                )
-            )
-        await asyncio.gather(*tasks)
-    return outcomes, loop.time() - start
 
 
 def summarize(outcomes: list[Outcome], elapsed: float) -> dict:
@@ -540,9 +458,9 @@ def machine_note(server: Server) -> str:
     """The conditions every figure is measured under."""
     return (
         f"{os.cpu_count()} cores shared by the server, this load generator and "
-        f"whatever else runs (load average {os.getloadavg()[0]:.1f}); excx serve = "
-        f"1 uvicorn process (it has no --workers option), {server.pool_size} store "
-        f"connections; {postgres_settings(server.store_url)}"
+        f"whatever else runs (load average {os.getloadavg()[0]:.1f}); excx serve "
+        f"--workers {server.workers}, {server.pool_size} store connections per "
+        f"worker; {postgres_settings(server.store_url)}"
     )
 
 
@@ -589,10 +507,16 @@ def print_counts(outcomes: list[Outcome], counted: dict) -> None:
     )
 
 
-def run_load(url: str, options: argparse.Namespace, folder: Path) -> list[Outcome]:
-    """Start the server, set the surveys up, fire, stop; print the figures."""
+def run_load(url: str, options: argparse.Namespace, folder: Path) -> tuple:
+    """Start the server, set the surveys up, fire, stop; print the figures.
+    Returns the outcomes and their summary."""
     count = int(options.rate * options.seconds)
-    server = Server(url, log_path=folder / "serve.log", pool_size=options.pool_size)
+    server = Server(
+        url,
+        log_path=folder / "serve.log",
+        pool_size=options.pool_size,
+        workers=options.workers,
+    )
     server.start()
     try:
         started = time.perf_counter()
@@ -619,9 +543,10 @@ def run_load(url: str, options: argparse.Namespace, folder: Path) -> list[Outcom
                 server.url,
                 submissions,
                 secret=server.secret,
-                rate=options.rate,
+                rate=len(submissions) / options.seconds,
                 seconds=options.seconds,
                 concurrency=options.concurrency,
+                thanks=THANKS,
             )
         )
         server_cpu = server.cpu_seconds() - server_cpu
@@ -631,7 +556,35 @@ def run_load(url: str, options: argparse.Namespace, folder: Path) -> list[Outcom
     summary = summarize(outcomes, elapsed)
     print_run(summary, target_rate=options.rate)
     print_costs(server_cpu, own_cpu, summary)
-    return outcomes
+    return outcomes, summary
+
+
+def verdict(summary: dict, counted: dict, options: argparse.Namespace) -> bool:
+    """Print what failed, if anything; True when the run passed.
+
+    The rate is reached when every one of the ``rate × seconds`` first
+    submissions scheduled within ``--seconds`` was acknowledged (the sender
+    falls behind, and sends fewer, when the server cannot keep up).
+    """
+    scheduled = int(options.rate * options.seconds)
+    problems = []
+    if counted["lost"] or counted["duplicated"] or counted["acked_twice"]:
+        problems.append("answers lost or duplicated")
+    if summary["acknowledged"] < scheduled:
+        problems.append(
+            f"rate not reached: {summary['acknowledged']} of {scheduled} scheduled "
+            f"answers acknowledged in {options.seconds:.0f} s "
+            f"({summary['acknowledged'] / options.seconds:.0f}/s of "
+            f"{options.rate:.0f}/s)"
+        )
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    if not problems:
+        print(
+            f"OK: {options.rate:.0f}/s for {options.seconds:.0f} s, 0 lost, "
+            "0 duplicated"
+        )
+    return not problems
 
 
 def main() -> int:
@@ -643,16 +596,15 @@ def main() -> int:
     parser.add_argument("--replay-share", type=float, default=0.02)
     parser.add_argument("--concurrency", type=int, default=IN_FLIGHT)
     parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
     options = parser.parse_args()
 
     with scratch_store(options.store) as url, tempfile.TemporaryDirectory() as folder:
         prepare_store(url)
-        outcomes = run_load(url, options, Path(folder))
+        outcomes, summary = run_load(url, options, Path(folder))
         counted = verify(outcomes, stored_markers(url))
     print_counts(outcomes, counted)
-    failed = counted["lost"] or counted["duplicated"] or counted["acked_twice"]
-    print("FAIL: answers lost or duplicated" if failed else "OK: 0 lost, 0 duplicated")
-    return 1 if failed else 0
+    return 0 if verdict(summary, counted, options) else 1
 
 
 if __name__ == "__main__":

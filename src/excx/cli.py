@@ -383,22 +383,55 @@ def serve(
     store: StoreOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="uvicorn worker processes (PostgreSQL only). Each holds "
+            "EXCX_POOL_SIZE store connections and its own caches; the failed-login "
+            "limit is counted per process, so it allows up to "
+            "EXCX_LOGIN_FAILURES x workers attempts per window.",
+        ),
+    ] = 1,
     dev: Annotated[
         bool,
         typer.Option("--dev", help="Development: accept the built-in secret."),
     ] = False,
 ) -> None:
     """Run the API and survey pages (settings from the environment or .env)."""
+    import os
+
     import uvicorn
 
-    from excx.api import create_app, load_settings
+    from excx.api.app import create_app, log_to_stderr
+    from excx.api.settings import load_settings
+    from excx.errors import InputError
 
     settings = load_settings(store=store, dev=dev)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if workers > 1 and not settings.store.startswith("postgres"):
+        raise InputError(
+            f"--workers {workers} with store {settings.store}: a DuckDB file is "
+            "opened by one process only; accepted: --workers 1, or a postgresql:// "
+            "store"
+        )
+    log_to_stderr()
     if settings.dev:
         err_console.print("[yellow]development mode: not for real answers[/]")
     # uvicorn's own access log would write survey tokens; excx logs each request.
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+        return
+    # Each worker builds its app from the environment: hand it what was resolved.
+    os.environ["EXCX_STORE"] = settings.store
+    os.environ["EXCX_DEV"] = "1" if settings.dev else "0"
+    uvicorn.run(
+        "excx.api.app:create_app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+    )
 
 
 user_app = typer.Typer(no_args_is_help=True, help="Users of excx serve.")

@@ -9,7 +9,13 @@ import pyarrow as pa
 import pytest
 
 import excx
-from excx.api.db import arrow_rows, run, write_guarded
+from excx.api.db import arrow_rows, prepare, run
+from excx.api.surveys import (
+    create_survey,
+    issue_tokens,
+    submit_customer,
+    submit_pulse,
+)
 from excx.api.users import add_user, find_user, start_session
 from excx.errors import StoreError
 from excx.ingest import import_file
@@ -71,21 +77,30 @@ def test_a_login_does_not_raise_the_generation_a_new_user_does(store):
     assert store.generation() == before + 1
 
 
-def test_guarded_writes_raise_it_only_when_committed(store):
+def test_survey_answers_raise_it_only_when_stored(store, store_url):
+    """Survey answers take their own light path (one statement on PostgreSQL):
+    a stored answer raises the generation, a refused resend does not, and a
+    second connection sees it."""
+    prepare(store)  # the unique keys the service creates at start
     store.write({"units": UNITS})
+    create_survey(store, "p", audience="employee", kind="pulse", items=("pride",))
+    create_survey(store, "c", audience="customer", kind="transactional")
+    link = issue_tokens(store, "p", {"u1": 1}, base_url="https://x")[0]["link"]
+    token = link.rsplit("/", 1)[1]
+    contact = {"survey_id": "c", "interaction_id": "i1", "channel": "store",
+               "served_by": "human", "unit_id": "u1"}  # fmt: skip
+    scores = {"nps": 9, "csat": None, "ces": None}
     before = store.generation()
-    refused = write_guarded(
-        store, {"customer_responses": _answer("r1")}, guard=lambda: False
-    )
-    assert refused is False and store.generation() == before
 
-    def claim() -> bool:
-        run(store, "SELECT 1")
-        return True
+    assert submit_pulse(store, token, enps=7, items={"pride": 4}, comment=None)
+    assert submit_customer(store, contact, scores=scores, comment=None)
+    with excx.connect(store_url) as other:
+        assert other.generation() == before + 2
 
-    assert write_guarded(store, {"customer_responses": _answer("r2")}, guard=claim)
-    assert store.generation() == before + 1
-    assert store.count("customer_responses") == 1
+    assert not submit_pulse(store, token, enps=7, items={"pride": 4}, comment=None)
+    assert not submit_customer(store, contact, scores=scores, comment=None)
+    assert store.generation() >= before + 2
+    assert store.count("employee_responses") == store.count("customer_responses") == 1
 
 
 def test_an_import_raises_it(store, tmp_path):

@@ -2,7 +2,7 @@
 
 Nothing connects at import time: the pool opens in the app's lifespan.
 
->>> from excx.api.settings import Settings
+>>> from excx.api.settings import Settings, load_settings
 >>> app = create_app(Settings(store="duckdb://:memory:", secret_key="k" * 32))
 >>> "/api/v1/metrics/{kpi}" in app.openapi()["paths"]
 True
@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from excx.api.db import StorePool, run
 from excx.api.deps import StoreDep
-from excx.api.settings import Settings
+from excx.api.settings import Settings, load_settings
 from excx.errors import (
     ExcxError,
     ImportValidationError,
@@ -29,7 +30,7 @@ from excx.errors import (
     StoreError,
 )
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_env", "log_to_stderr"]
 
 log = logging.getLogger("excx")
 # Paths whose last segment is a credential: never written to the log.
@@ -70,10 +71,13 @@ def create_app(settings: Settings) -> FastAPI:
         pool.open()
         app.state.pool = pool
         app.state.store_slots = asyncio.Semaphore(pool.size)
+        # Threads for blocking store work of the survey pages: one per connection.
+        app.state.store_threads = ThreadPoolExecutor(pool.size, "excx-store")
         log.info("excx serve: store %s, %d connection(s)", settings.store, pool.size)
         try:
             yield
         finally:
+            app.state.store_threads.shutdown()
             pool.close()
 
     app = FastAPI(
@@ -85,13 +89,14 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Survey pages first: the busiest paths are matched against fewest routes.
+    app.include_router(collect.router)
     for module in (auth, metrics, units, surveys, imports, linkage):
         app.include_router(module.router, prefix="/api/v1")
     from excx.api.routes import channels, journey
 
     for module in (journey, channels):
         app.include_router(module.router, prefix="/api/v1")
-    app.include_router(collect.router)
     app.include_router(docs.router)
     from fastapi.staticfiles import StaticFiles
 
@@ -115,6 +120,23 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok", "backend": store.backend}
 
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one ``excx serve --workers N`` worker process.
+
+    uvicorn starts each worker from the import string
+    ``excx.api.app:create_app_from_env``; the settings come from the
+    environment (and ``.env``) that ``excx serve`` set for them, so every worker
+    shares the store and the secret.
+    """
+    log_to_stderr()
+    return create_app(load_settings())
+
+
+def log_to_stderr() -> None:
+    """excx's log lines (one per request, INFO) on stderr, with their time."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -1,19 +1,20 @@
 """The service's side of the store: a pool of connections and small SQL statements.
 
 Metrics, imports and linkage go through the library on a :class:`~excx.store.Store`.
-The few statements the service needs beyond that (claim a pulse token, end a
-session) are parameterised SQL run on the store's own connection, in one
-transaction with the rows they guard.
+The few statements the service needs beyond that (claim a pulse token and store
+the answer, end a session) are parameterised SQL run on the store's own
+connection, in one :meth:`~excx.store.Store.transaction` with the rows they guard.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -22,7 +23,14 @@ from excx import schema
 from excx.errors import StoreError
 from excx.store import Store
 
-__all__ = ["StorePool", "run", "write_guarded", "arrow_rows", "now"]
+__all__ = [
+    "StorePool",
+    "prepare",
+    "run",
+    "insert",
+    "arrow_rows",
+    "now",
+]
 
 log = logging.getLogger("excx")
 
@@ -33,6 +41,8 @@ _UNIQUE = {
     "survey_tokens": "token_hash",
     "survey_interactions": "interaction_id",
 }
+# Key of the advisory lock held while :func:`prepare` runs (any fixed number).
+_PREPARE_LOCK = 0x65786378
 
 
 class StorePool:
@@ -57,13 +67,7 @@ class StorePool:
     def open(self) -> None:
         """Open the first connection, create missing tables and unique keys."""
         store = self._new()
-        store.init()
-        for table, column in _UNIQUE.items():
-            run(
-                store,
-                f'CREATE UNIQUE INDEX IF NOT EXISTS "{table}_{column}_key" '
-                f'ON "{table}" ("{column}")',
-            )
+        prepare(store)
         self._idle.put(store)
 
     @contextlib.contextmanager
@@ -122,6 +126,28 @@ class StorePool:
         return store
 
 
+def prepare(store: Store) -> None:
+    """Create the missing tables and the unique keys the service relies on.
+
+    On PostgreSQL this holds an advisory lock, so that the workers of
+    ``excx serve --workers N``, starting together on an empty database, create
+    each table once instead of racing on the catalogue.
+    """
+    if store.backend == "postgres":
+        run(store, "SELECT pg_advisory_lock(?)", (_PREPARE_LOCK,))
+    try:
+        store.init()
+        for table, column in _UNIQUE.items():
+            run(
+                store,
+                f'CREATE UNIQUE INDEX IF NOT EXISTS "{table}_{column}_key" '
+                f'ON "{table}" ("{column}")',
+            )
+    finally:
+        if store.backend == "postgres":
+            run(store, "SELECT pg_advisory_unlock(?)", (_PREPARE_LOCK,))
+
+
 def _alive(store: Store) -> bool:
     try:
         run(store, "SELECT 1")
@@ -134,35 +160,35 @@ def run(store: Store, sql: str, params: tuple = ()) -> list[tuple]:
     """Run one statement with ``?`` placeholders; the rows it returns, if any."""
     if store.backend == "postgres":
         cursor = store.raw.execute(sql.replace("?", "%s"), params)
-        return cursor.fetchall() if cursor.description else []
+        # pgresult.nfields, not description: that builds a Column per column.
+        return cursor.fetchall() if cursor.pgresult.nfields else []
     result = store.raw.execute(sql, params)
     return result.fetchall() if result.description else []
 
 
-def write_guarded(
-    store: Store,
-    rows: Mapping[str, pa.Table],
-    *,
-    guard: Callable[[], bool] = lambda: True,
-) -> bool:
-    """Run `guard`, then append `rows`, in one transaction.
+def insert(store: Store, name: str, rows: Sequence[Mapping[str, object]]) -> None:
+    """Append `rows` to canonical table `name` with one parameterised INSERT.
 
-    `guard` runs statements through :func:`run` (e.g. claim a token) and returns
-    False to give up: then nothing at all is written. Returns whether the rows
-    were committed (and the store's generation raised).
+    Each row maps the same column names to values; absent columns stay null.
+    The light write of the survey pages: no Arrow table, no Ibis. Run it
+    inside :meth:`excx.store.Store.transaction` to make it part of a larger
+    change (and raise the store's generation).
     """
-    try:
-        with store.transaction():
-            if not guard():
-                raise _GiveUp
-            store.write(rows)
-    except _GiveUp:
-        return False
-    return True
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sql = _insert_sql(name, columns, len(rows))
+    run(store, sql, tuple(row[column] for row in rows for column in columns))
 
 
-class _GiveUp(Exception):
-    """The guard refused: roll the transaction back."""
+@functools.lru_cache(maxsize=64)
+def _insert_sql(name: str, columns: tuple[str, ...], count: int) -> str:
+    unknown = set(columns) - set(schema.table(name).columns)
+    if unknown:
+        raise StoreError(f"columns {sorted(unknown)} are not in table {name!r}")
+    listed = ", ".join(f'"{column}"' for column in columns)
+    values = ", ".join(["(" + ", ".join("?" * len(columns)) + ")"] * count)
+    return f'INSERT INTO "{name}" ({listed}) VALUES {values}'
 
 
 def arrow_rows(name: str, columns: Mapping[str, list]) -> pa.Table:

@@ -20,6 +20,7 @@ lists of units, surveys or imports. Users are created with ``excx user add``.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ __all__ = [
     "CSRF_HEADER",
     "get_settings",
     "get_store",
+    "checkout",
     "SettingsDep",
     "StoreDep",
     "current_user",
@@ -52,13 +54,14 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was created with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was created with (async: no worker thread needed)."""
     return request.app.state.settings
 
 
-async def get_store(request: Request) -> AsyncIterator[Store]:
-    """A store from the app's pool, for the duration of the request.
+@contextlib.asynccontextmanager
+async def checkout(request: Request) -> AsyncIterator[Store]:
+    """A store from the app's pool for an ``async with`` block.
 
     Requests wait for a free connection on a semaphore of the pool's size, in
     the event loop: waiting in worker threads instead could take every thread
@@ -67,6 +70,12 @@ async def get_store(request: Request) -> AsyncIterator[Store]:
     async with request.app.state.store_slots:
         with request.app.state.pool.checkout() as store:
             yield store
+
+
+async def get_store(request: Request) -> AsyncIterator[Store]:
+    """A store from the app's pool (:func:`checkout`), for the whole request."""
+    async with checkout(request) as store:
+        yield store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -17,6 +17,7 @@ __all__ = ["render", "language", "TEXTS", "LANGUAGES"]
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
+    auto_reload=False,  # compiled once per process; no stat() of the file per page
 )
 
 LANGUAGES = ("en", "it")

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 from excx import schema
-from excx.api.db import arrow_rows, now, run, write_guarded
+from excx.api.db import arrow_rows, insert, now, run
 from excx.api.security import digest, new_secret, sign, verify_signed
 from excx.errors import InputError
 from excx.store import Store
@@ -47,12 +47,61 @@ __all__ = [
     "submit_pulse",
     "customer_link",
     "read_customer_link",
-    "interaction_answered",
     "submit_customer",
 ]
 
 log = logging.getLogger("excx")
 _MAX_TOKENS = 100_000
+
+# PostgreSQL: when the statement stored an answer, raise the store's generation
+# (excx.store.Store.generation) in the same statement: this connection's slot row,
+# or a new one, as Store.transaction does. The dashboard cache then sees it.
+_GENERATION_CTES = """, raised AS (
+    UPDATE store_generation SET generation = generation + 1
+    WHERE slot = mod(pg_backend_pid(), 16) AND EXISTS (SELECT 1 FROM answer)
+), seeded AS (
+    INSERT INTO store_generation (slot, generation)
+    SELECT mod(pg_backend_pid(), 16), 1
+    WHERE EXISTS (SELECT 1 FROM answer) AND NOT EXISTS (
+        SELECT 1 FROM store_generation WHERE slot = mod(pg_backend_pid(), 16)
+    )
+)"""
+# PostgreSQL: claim a token and store the answer in one statement (atomic on its
+# own, one round trip). A second claim of the token waits for the first, finds
+# ``used`` set and inserts nothing.
+_PULSE_SQL = f"""
+WITH claimed AS (
+    UPDATE survey_tokens SET used = true WHERE token_hash = ? AND used = false
+    RETURNING survey_id, unit_id
+), answer AS (
+    INSERT INTO employee_responses
+        (response_id, survey_id, unit_id, submitted_at, enps, comment)
+    SELECT ?::text, survey_id, unit_id, ?::timestamp, ?::smallint, ?::text
+    FROM claimed
+    RETURNING response_id
+), items AS (
+    INSERT INTO employee_items (response_id, item_id, value)
+    SELECT answer.response_id, item.item_id, item.value
+    FROM answer, unnest(?::text[], ?::smallint[]) AS item (item_id, value)
+){_GENERATION_CTES}
+SELECT response_id FROM answer
+"""
+# PostgreSQL: record the interaction and store the answer in one statement; a
+# replay finds the interaction (unique key), records nothing and stores nothing.
+_CUSTOMER_SQL = f"""
+WITH first AS (
+    INSERT INTO survey_interactions (interaction_id, survey_id) VALUES (?, ?)
+    ON CONFLICT DO NOTHING RETURNING interaction_id
+), answer AS (
+    INSERT INTO customer_responses (response_id, survey_id, submitted_at, channel,
+        served_by, unit_id, nps, csat, ces, comment)
+    SELECT ?::text, ?::text, ?::timestamp, ?::text, ?::text, ?::text, ?::smallint,
+        ?::smallint, ?::smallint, ?::text
+    FROM first
+    RETURNING response_id
+){_GENERATION_CTES}
+SELECT response_id FROM answer
+"""
 
 
 def create_survey(
@@ -116,26 +165,39 @@ def list_surveys(store: Store) -> list[dict]:
     return surveys
 
 
-def survey_questions(store: Store, survey_id: str) -> dict | None:
-    """Audience, questions and whether the survey is open now; None if unknown."""
+def survey_questions(
+    store: Store, survey_id: str, *, interaction_id: str | None = None
+) -> dict | None:
+    """Audience, questions and whether the survey is open now; None if unknown.
+
+    With `interaction_id`, ``answered`` also tells whether that customer
+    interaction was answered already (one query for both).
+    """
+    answered = "EXISTS (SELECT 1 FROM survey_interactions WHERE interaction_id = ?)"
     found = run(
         store,
-        "SELECT audience, questions, opens_at, closes_at FROM surveys "
+        f"SELECT audience, questions, opens_at, closes_at, {answered} FROM surveys "
         "WHERE survey_id = ?",
-        (survey_id,),
+        (interaction_id or "", survey_id),
     )
     if not found:
         return None
-    audience, questions, opens_at, closes_at = found[0]
-    current = now()
-    is_open = (opens_at is None or opens_at <= current) and (
-        closes_at is None or current < closes_at
-    )
-    return {
+    audience, questions, opens_at, closes_at, was_answered = found[0]
+    survey = {
         "audience": audience,
         "questions": json.loads(questions or "[]"),
-        "open": is_open,
+        "open": _is_open(opens_at, closes_at),
     }
+    if interaction_id is not None:
+        survey["answered"] = bool(was_answered)
+    return survey
+
+
+def _is_open(opens_at: dt.datetime | None, closes_at: dt.datetime | None) -> bool:
+    current = now()
+    return (opens_at is None or opens_at <= current) and (
+        closes_at is None or current < closes_at
+    )
 
 
 def issue_tokens(
@@ -184,15 +246,26 @@ def issue_tokens(
 
 
 def token_survey(store: Store, token: str) -> dict | None:
-    """Survey id, unit and used flag of a pulse token; None if unknown."""
+    """Survey id, unit and used flag of a pulse token, with its survey's
+    ``questions`` and ``open`` (None, [] and False if the survey is gone);
+    None if the token is unknown. One query."""
     found = run(
         store,
-        "SELECT survey_id, unit_id, used FROM survey_tokens WHERE token_hash = ?",
+        "SELECT t.survey_id, t.unit_id, t.used, s.survey_id, s.questions, "
+        "s.opens_at, s.closes_at FROM survey_tokens t "
+        "LEFT JOIN surveys s ON s.survey_id = t.survey_id WHERE t.token_hash = ?",
         (digest(token),),
     )
     if not found:
         return None
-    return dict(zip(("survey_id", "unit_id", "used"), found[0], strict=True))
+    survey_id, unit_id, used, known, questions, opens_at, closes_at = found[0]
+    return {
+        "survey_id": survey_id,
+        "unit_id": unit_id,
+        "used": bool(used),
+        "questions": json.loads(questions or "[]"),
+        "open": known is not None and _is_open(opens_at, closes_at),
+    }
 
 
 def submit_pulse(
@@ -206,44 +279,45 @@ def submit_pulse(
     """Store one pulse answer if the token is unused; False if it was used.
 
     Claiming the token (``UPDATE … WHERE used = false``) and writing the answer
-    happen in one transaction: both or neither. The answer's ``submitted_at`` is
-    the day at midnight; the response id is random, unrelated to the token.
+    happen in one transaction: both or neither (on PostgreSQL one statement,
+    :data:`_PULSE_SQL`). The answer's ``submitted_at`` is the day at midnight;
+    the response id is random, unrelated to the token.
     """
-    claimed = token_survey(store, token)
-    if claimed is None:
-        return False
     response_id = uuid.uuid4().hex
     day = dt.datetime.combine(now().date(), dt.time())
-    answer = {
-        "response_id": [response_id],
-        "survey_id": [claimed["survey_id"]],
-        "unit_id": [claimed["unit_id"]],
-        "submitted_at": [day],
-        "enps": [enps],
-        "comment": [comment or None],
-    }
-    rows = {"employee_responses": arrow_rows("employee_responses", answer)}
-    if items:
-        rows["employee_items"] = arrow_rows(
+    if store.backend == "postgres":
+        values = (digest(token), response_id, day, enps, comment or None)
+        stored = run(store, _PULSE_SQL, (*values, list(items), list(items.values())))
+        return bool(stored)
+
+    with store.transaction():
+        claimed = run(
+            store,
+            "UPDATE survey_tokens SET used = true "
+            "WHERE token_hash = ? AND used = false RETURNING survey_id, unit_id",
+            (digest(token),),
+        )
+        if not claimed:
+            return False  # nothing changed: committing is harmless
+        survey_id, unit_id = claimed[0]
+        answer = {
+            "response_id": response_id,
+            "survey_id": survey_id,
+            "unit_id": unit_id,
+            "submitted_at": day,
+            "enps": enps,
+            "comment": comment or None,
+        }
+        insert(store, "employee_responses", [answer])
+        insert(
+            store,
             "employee_items",
-            {
-                "response_id": [response_id] * len(items),
-                "item_id": list(items),
-                "value": list(items.values()),
-            },
+            [
+                {"response_id": response_id, "item_id": item, "value": value}
+                for item, value in items.items()
+            ],
         )
-
-    def claim() -> bool:
-        return bool(
-            run(
-                store,
-                "UPDATE survey_tokens SET used = true "
-                "WHERE token_hash = ? AND used = false RETURNING survey_id",
-                (digest(token),),
-            )
-        )
-
-    return write_guarded(store, rows, guard=claim)
+    return True
 
 
 def customer_link(
@@ -294,17 +368,6 @@ def read_customer_link(token: str, *, secret: str) -> dict | None:
     }
 
 
-def interaction_answered(store: Store, interaction_id: str) -> bool:
-    """True when this interaction's survey was answered already."""
-    return bool(
-        run(
-            store,
-            "SELECT 1 FROM survey_interactions WHERE interaction_id = ?",
-            (interaction_id,),
-        )
-    )
-
-
 def submit_customer(
     store: Store,
     link: Mapping[str, object],
@@ -312,27 +375,34 @@ def submit_customer(
     scores: Mapping[str, int | None],
     comment: str | None,
 ) -> bool:
-    """Store one customer answer unless the interaction was answered (False)."""
+    """Store one customer answer unless the interaction was answered (False).
+
+    Recording the interaction (``INSERT … ON CONFLICT DO NOTHING``) and writing
+    the answer happen in one transaction: both or neither (on PostgreSQL one
+    statement, :data:`_CUSTOMER_SQL`).
+    """
     answer = {
-        "response_id": [uuid.uuid4().hex],
-        "survey_id": [link["survey_id"]],
-        "submitted_at": [now()],
-        "channel": [link["channel"]],
-        "served_by": [link["served_by"]],
-        "unit_id": [link["unit_id"]],
-        **{name: [scores.get(name)] for name in ("nps", "csat", "ces")},
-        "comment": [comment or None],
+        "response_id": uuid.uuid4().hex,
+        "survey_id": link["survey_id"],
+        "submitted_at": now(),
+        "channel": link["channel"],
+        "served_by": link["served_by"],
+        "unit_id": link["unit_id"],
+        **{name: scores.get(name) for name in ("nps", "csat", "ces")},
+        "comment": comment or None,
     }
+    if store.backend == "postgres":
+        interaction = (link["interaction_id"], link["survey_id"])
+        return bool(run(store, _CUSTOMER_SQL, (*interaction, *answer.values())))
 
-    def first_answer() -> bool:
-        return bool(
-            run(
-                store,
-                "INSERT INTO survey_interactions (interaction_id, survey_id) "
-                "VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING interaction_id",
-                (link["interaction_id"], link["survey_id"]),
-            )
+    with store.transaction():
+        first = run(
+            store,
+            "INSERT INTO survey_interactions (interaction_id, survey_id) "
+            "VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING interaction_id",
+            (link["interaction_id"], link["survey_id"]),
         )
-
-    rows = {"customer_responses": arrow_rows("customer_responses", answer)}
-    return write_guarded(store, rows, guard=first_answer)
+        if not first:
+            return False
+        insert(store, "customer_responses", [answer])
+    return True
