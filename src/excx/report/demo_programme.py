@@ -226,7 +226,8 @@ def _pilot_fields(pilot: ProgrammeTruth, rng) -> dict:
 
 def _recognitions(store, pilot: ProgrammeTruth, months, rng) -> None:
     start = months.index(pilot.starts_on)
-    for unit in pilot.units:
+    # Every other pilot unit: each record is its own checked write (~50 ms).
+    for unit in pilot.units[::2]:
         month = months[int(rng.integers(start + 3, len(months)))]
         programme.recognise(
             store,
@@ -238,7 +239,7 @@ def _recognitions(store, pilot: ProgrammeTruth, months, rng) -> None:
 
 
 def _actions(store, serving, months, rng) -> None:
-    for unit in serving[::3]:
+    for unit in serving[::6]:
         opened = months[int(rng.integers(1, len(months) - 1))]
         closed = opened + dt.timedelta(days=int(rng.integers(10, 60)))
         programme.add_action(
