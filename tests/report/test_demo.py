@@ -13,24 +13,17 @@ from excx.ingest import import_file
 runner = CliRunner()
 
 
+def _demo(url, out, data):
+    """``excx demo --size small`` into the store `url`."""
+    options = ["--store", url, "--out", str(out), "--data", str(data)]
+    return runner.invoke(app, ["demo", "--size", "small", *options])
+
+
 def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
     url = f"duckdb://{tmp_path / 'demo.duckdb'}"
     out, data = tmp_path / "report", tmp_path / "data"
 
-    result = runner.invoke(
-        app,
-        [
-            "demo",
-            "--size",
-            "small",
-            "--store",
-            url,
-            "--out",
-            str(out),
-            "--data",
-            str(data),
-        ],
-    )
+    result = _demo(url, out, data)
 
     assert result.exit_code == 0, result.output
     assert (out / "index.html").is_file()
@@ -76,20 +69,7 @@ def test_demo_imports_the_files_like_a_user_and_writes_the_report(tmp_path):
     assert "built in: -15.0" in result.stdout
 
     # A second run finds its files, programme and interaction log in the store.
-    again = runner.invoke(
-        app,
-        [
-            "demo",
-            "--size",
-            "small",
-            "--store",
-            url,
-            "--out",
-            str(out),
-            "--data",
-            str(data),
-        ],
-    )
+    again = _demo(url, out, data)
     assert again.exit_code == 0, again.output
     with excx.connect(url) as store:
         assert store.count("activities") == 6
