@@ -137,6 +137,10 @@ def compute(
     cells = group_statistics(
         store, definition, by=by, period=period, rollup=rollup, where=where
     )
+    if method == "bootstrap" and by:
+        # The draws follow the rows, which the engine returns in no fixed order:
+        # in key order, one seed gives each group the same interval every time.
+        cells = cells.sort_values(list(by), ignore_index=True, na_position="last")
     value, ci_low, ci_high = estimate(
         definition, cells, method=method, level=level, replicates=replicates, seed=seed
     )
