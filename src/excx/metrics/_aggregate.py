@@ -18,6 +18,7 @@ from excx.metrics._rows import (
     DIMENSIONS,
     PERIODS,
     filter_predicates,
+    period_start,
     scored_rows,
     values_of,
 )
@@ -36,7 +37,12 @@ def group_statistics(
 ) -> pd.DataFrame:
     """The per-group sufficient statistics, aggregated in the engine."""
     rows = scored_rows(
-        store, definition, needed=set(by) | set(where), period=period, rollup=rollup
+        store,
+        definition,
+        needed=set(by) | set(where),
+        period=period,
+        rollup=rollup,
+        period_as_key="period" in by,
     )
     restricting = [c for c in where if c not in by]
     if restricting:
@@ -47,6 +53,8 @@ def group_statistics(
         groups = rows.group_by(list(by)).aggregate(**reductions)
     else:
         groups = rows.aggregate(**reductions)
+    if "period" in by:
+        groups = groups.mutate(period=period_start(groups.period, period))
     selecting = [c for c in where if c in by]
     if definition.audience == "customer" and selecting:
         groups = groups.filter(filter_predicates(groups, where, selecting))
