@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import pyarrow as pa
 import pytest
@@ -182,6 +183,16 @@ def test_single_answer_mean_warns_and_has_no_interval(store):
     with pytest.warns(SmallSampleWarning, match="1 group"):
         row = metrics.ces(store).iloc[0]
     assert row["value"] == 5 and _missing(row["ci_low"])
+
+
+def test_single_employee_answer_is_not_announced_by_a_warning(store):
+    # The group of one is suppressed; a warning counting such groups would tell
+    # the reader that a unit has exactly one respondent.
+    _employees(store, [10], items=[(4, 5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallSampleWarning)
+        row = metrics.engagement(store, by=("unit_id",)).iloc[0]
+    assert bool(row["suppressed"]) and _missing(row["value"])
 
 
 # --- every KPI against the plain-Python oracle, on both engines --------------------

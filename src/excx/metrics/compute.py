@@ -237,7 +237,10 @@ def estimate(
             low, high = intervals.t_interval(
                 n, value, sd, level=level, bounds=definition.scale
             )
-            _warn_small(n)
+            if definition.audience == "customer":
+                # An employee group of one answer is below every threshold the
+                # gate accepts: warning of it would tell that it exists.
+                _warn_small(definition.name, n)
     empty = n == 0
     return tuple(np.where(empty, np.nan, column) for column in (value, low, high))
 
@@ -308,11 +311,11 @@ def _gate(
     )
 
 
-def _warn_small(n: np.ndarray) -> None:
+def _warn_small(kpi: str, n: np.ndarray) -> None:
     small = int(np.sum((n > 0) & (n < 2)))
     if small:
         warnings.warn(
-            f"{small} group(s) have a single answer: their t interval is undefined "
+            f"{kpi}: {small} group(s) have a single answer: their t interval is undefined "
             "(ci_low and ci_high are null)",
             SmallSampleWarning,
             stacklevel=4,
