@@ -54,7 +54,8 @@ def scored_rows(
         rows = rows.left_join(closure, rows.unit_id == closure.descendant_id)
         rows = rows.mutate(unit_id=rows.ancestor_id.coalesce(rows.unit_id))
     if period_as_key and "period" in needed:
-        rows = add_dimensions(store, rows, needed=set(needed) - {"period"}, period=period)
+        others = set(needed) - {"period"}
+        rows = add_dimensions(store, rows, needed=others, period=period)
         rows = rows.mutate(period=period_key(rows.submitted_at, period))
     else:
         rows = add_dimensions(store, rows, needed=needed, period=period)

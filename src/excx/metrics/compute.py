@@ -315,8 +315,8 @@ def _warn_small(kpi: str, n: np.ndarray) -> None:
     small = int(np.sum((n > 0) & (n < 2)))
     if small:
         warnings.warn(
-            f"{kpi}: {small} group(s) have a single answer: their t interval is undefined "
-            "(ci_low and ci_high are null)",
+            f"{kpi}: {small} group(s) have a single answer: their t interval is "
+            "undefined (ci_low and ci_high are null)",
             SmallSampleWarning,
             stacklevel=4,
         )
