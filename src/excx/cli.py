@@ -379,108 +379,6 @@ def link(
 
 @app.command()
 @known_errors
-def serve(
-    store: StoreOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="uvicorn worker processes (PostgreSQL only). Each holds "
-            "EXCX_POOL_SIZE store connections and its own caches; the failed-login "
-            "limit is counted per process, so it allows up to "
-            "EXCX_LOGIN_FAILURES x workers attempts per window.",
-        ),
-    ] = 1,
-    dev: Annotated[
-        bool,
-        typer.Option("--dev", help="Development: accept the built-in secret."),
-    ] = False,
-) -> None:
-    """Run the API and survey pages (settings from the environment or .env)."""
-    import os
-
-    import uvicorn
-
-    from excx.api.app import create_app, log_to_stderr
-    from excx.api.settings import load_settings
-    from excx.errors import InputError
-
-    settings = load_settings(store=store, dev=dev)
-    if workers > 1 and not settings.store.startswith("postgres"):
-        raise InputError(
-            f"--workers {workers} with store {settings.store}: a DuckDB file is "
-            "opened by one process only; accepted: --workers 1, or a postgresql:// "
-            "store"
-        )
-    log_to_stderr()
-    if settings.dev:
-        err_console.print("[yellow]development mode: not for real answers[/]")
-    # uvicorn's own access log would write survey tokens; excx logs each request.
-    if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
-        return
-    # Each worker builds its app from the environment: hand it what was resolved.
-    os.environ["EXCX_STORE"] = settings.store
-    os.environ["EXCX_DEV"] = "1" if settings.dev else "0"
-    uvicorn.run(
-        "excx.api.app:create_app_from_env",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        access_log=False,
-    )
-
-
-user_app = typer.Typer(no_args_is_help=True, help="Users of excx serve.")
-app.add_typer(user_app, name="user")
-
-
-class UserRole(StrEnum):
-    admin = "admin"
-    analyst = "analyst"
-    manager = "manager"
-    viewer = "viewer"
-
-
-@user_app.command("add")
-@known_errors
-def user_add(
-    username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[UserRole, typer.Option(help="What the user may see and do.")],
-    unit: Annotated[
-        str | None, typer.Option(help="A manager's unit: the top of their subtree.")
-    ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
-    ] = False,
-    store: StoreOption = None,
-) -> None:
-    """Create a user (e.g. the first admin); the password is prompted for."""
-    import sys
-
-    from excx.api.users import add_user
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    with excx.connect(store) as opened:
-        opened.init()
-        add_user(opened, username, password, role=role.value, unit_id=unit)
-    console.print(f"user {username} added with role {role.value}")
-
-
-# Sub-apps defined beside their library: importing each adds it to `app`. They use
-# StoreOption and known_errors from this module, so they are imported last.
-import excx.channels.commands  # noqa: E402, F401  (excx channels …)
-import excx.journey.commands  # noqa: E402, F401  (excx journey …)
-
-
-@app.command()
-@known_errors
 def drivers(
     store: StoreOption = None,
     outcome: Annotated[str, typer.Option(help="nps or enps.")] = "nps",
@@ -515,3 +413,10 @@ def drivers(
             f"{row.n}",
         )
     console.print(table)
+
+
+# Sub-apps defined beside their library: importing each adds it to `app`. They use
+# StoreOption and known_errors from this module, so they are imported last.
+import excx.api.commands  # noqa: E402, F401  (excx serve, excx user …)
+import excx.channels.commands  # noqa: E402, F401  (excx channels …)
+import excx.journey.commands  # noqa: E402, F401  (excx journey …)
