@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -123,6 +125,108 @@ def test_parquet(units_duckdb, tmp_path):
 
     assert _stored(units_duckdb, "nps") == [9, 0]
     assert _stored(units_duckdb, "submitted_at")[0] == dt.datetime(2026, 1, 31, 8)
+
+
+def _parquet(folder, name: str, **columns) -> Path:
+    path = folder / name
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_parquet_numbers_and_times_are_read_in_their_own_type(units_store, tmp_path):
+    columns = {
+        "response_id": ["r1", "r2", "r3"],
+        "submitted_at": pa.array([dt.date(2026, 1, 31), dt.date(2026, 2, 1), None]),
+        "channel": ["store", "web", "app"],
+        "served_by": ["human", "self_service", "bot"],
+        "nps": pa.array([9.0, None, 0.0]),  # pandas writes a column with gaps so
+        "csat": pa.array([5, 4, 1], pa.uint8()),
+        "item_courtesy": pa.array([4, 5, None], pa.int64()),
+    }
+    first_two = {name: values[:2] for name, values in columns.items()}
+
+    rejected(
+        units_store,
+        "customer-responses",
+        _parquet(tmp_path, "three.parquet", **columns),
+        "row 4",
+        "column submitted_at",
+        "blank",
+    )
+    two = _parquet(tmp_path, "two.parquet", **first_two)
+    import_file(units_store, "customer-responses", two)
+
+    assert _stored(units_store, "nps")[0] == 9
+    assert pd.isna(_stored(units_store, "nps")[1])
+    assert _stored(units_store, "csat") == [5, 4]
+    assert _stored(units_store, "submitted_at") == [
+        dt.datetime(2026, 1, 31),
+        dt.datetime(2026, 2, 1),
+    ]
+    assert units_store.count("customer_items") == 2
+
+
+@pytest.mark.parametrize(
+    ("nps", "rule"),
+    [
+        (pa.array([7.5]), "not a whole number"),
+        (pa.array([11], pa.int16()), "out of range"),
+        (pa.array([-1], pa.int64()), "out of range"),
+        (pa.array([float("nan")], pa.float64()), "not a whole number"),
+    ],
+)
+def test_parquet_numbers_break_the_rules_of_text(units_duckdb, tmp_path, nps, rule):
+    path = _parquet(
+        tmp_path,
+        "bad.parquet",
+        response_id=["r1"],
+        submitted_at=pa.array([dt.datetime(2026, 1, 31, 8)]),
+        channel=["store"],
+        served_by=["human"],
+        nps=nps,
+    )
+
+    rejected(units_duckdb, "customer-responses", path, "row 2", "column nps", rule)
+
+
+def test_parquet_period_as_a_date_is_its_month(units_duckdb, tmp_path):
+    path = _parquet(
+        tmp_path,
+        "outcomes.parquet",
+        unit_id=["B1"],
+        period=pa.array([dt.date(2026, 3, 17)]),
+        revenue=pa.array([1234567.89]),
+        customers=pa.array([120], pa.int32()),
+    )
+
+    import_file(units_duckdb, "outcomes", path)
+
+    stored = units_duckdb.execute(units_duckdb.table("unit_outcomes"))
+    assert stored["period"].tolist() == [pd.Timestamp(2026, 3, 1)]
+    assert stored["revenue"].tolist() == [1234567.89]
+
+
+def test_parquet_times_where_a_number_is_wanted_are_read_as_text(
+    units_duckdb, tmp_path
+):
+    path = _parquet(
+        tmp_path,
+        "odd.parquet",
+        response_id=["r1"],
+        submitted_at=["31/01/2026"],
+        channel=["store"],
+        served_by=["human"],
+        nps=pa.array([dt.date(2026, 1, 9)]),
+    )
+
+    rejected(
+        units_duckdb,
+        "customer-responses",
+        path,
+        "column nps",
+        "2026-01-09",
+        "not a whole number",
+    )
 
 
 def test_binary_file_named_csv(units_duckdb, tmp_path):

@@ -313,7 +313,7 @@ def _stage(con, path, chosen, profile, mapping, workdir, prefix):
         rules = rules.merged(mapping)
     elif mapping is not None:
         rules = rules.merged(load_mapping(mapping))
-    columns = resolve_columns(path, staged.columns, chosen, rules)
+    columns = resolve_columns(path, staged.columns, chosen, rules, staged.native)
     return staged, columns, staged.delimiter
 
 

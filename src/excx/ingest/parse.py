@@ -14,6 +14,10 @@ Conventions are detected from the data, never from the machine's locale:
 ISO dates and timestamps (``2026-01-31``, ``2026-01-31T10:22:05``) are always
 accepted. Expressions return NULL when the text cannot be parsed; validation
 turns that NULL into a problem naming the row.
+
+A value that a file already holds as a number, a date or a time (Parquet) is
+converted from its own type (:func:`from_native`), under the same rules: a
+whole number must be whole, a date must be a date.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from __future__ import annotations
 import duckdb
 
 __all__ = [
+    "is_native",
+    "holds",
+    "from_native",
     "quote",
     "literal",
     "integer",
@@ -34,6 +41,43 @@ __all__ = [
 _DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"
 _COMMA_DECIMAL = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"
 _POINT_DECIMAL = r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
+
+
+_INTEGERS = frozenset(
+    f"{sign}{size}INT"
+    for sign in ("", "U")
+    for size in ("TINY", "SMALL", "", "BIG", "HUGE")
+) | {"INTEGER", "UINTEGER"}
+_FRACTIONS = frozenset({"FLOAT", "DOUBLE"})
+_TIMES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
+
+
+def is_native(duckdb_type: str) -> bool:
+    """True for a column type parsed from itself: numbers, dates, zone-less times."""
+    return duckdb_type in _INTEGERS | _FRACTIONS | _TIMES or duckdb_type.startswith(
+        "DECIMAL"
+    )
+
+
+def holds(duckdb_type: str, kind: str | None) -> bool:
+    """True when a column of `duckdb_type` can give values of `kind` (``whole``,
+    ``number`` or ``time``; None for text, always parsed from the text)."""
+    if kind is None:
+        return False
+    return (duckdb_type in _TIMES) == (kind == "time")
+
+
+def from_native(value: str, duckdb_type: str, kind: str) -> str:
+    """`value`, of a `duckdb_type` that :func:`holds` `kind`, as `kind`: NULL
+    for a fraction where a whole number is wanted."""
+    if kind == "time":
+        return f"CAST({value} AS TIMESTAMP)"
+    if duckdb_type in _INTEGERS:
+        return f"TRY_CAST({value} AS {'BIGINT' if kind == 'whole' else 'DOUBLE'})"
+    number = f"CAST({value} AS DOUBLE)"
+    if kind == "number":
+        return number
+    return f"CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS BIGINT) END"
 
 
 def quote(name: str) -> str:

@@ -2,6 +2,8 @@
 
 Every column is staged as VARCHAR, untouched, with the row number a spreadsheet
 shows (header = row 1), so that parsing and validation happen afterwards as SQL.
+A Parquet column that already holds numbers or times is staged as well in its own
+type, so that it need not be printed as text and parsed back.
 CSV and Parquet are read by DuckDB itself and stream; XLSX goes through openpyxl
 in read-only mode, which walks the rows in Python (an XLSX sheet holds at most
 1,048,576 rows, so this bounds the cost).
@@ -20,13 +22,15 @@ import csv
 import logging
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from excx.errors import ImportValidationError, InputError
+from excx.ingest import parse
+from excx.ingest.parse import quote
 
 __all__ = ["Staged", "stage", "detect_format"]
 
@@ -61,12 +65,16 @@ class Staged:
         Number of data rows (entirely blank rows are not counted).
     delimiter
         The CSV delimiter, None for XLSX and Parquet.
+    native
+        Position to DuckDB type of the columns also staged in their own type,
+        as ``v{position}`` (Parquet numbers, dates and times).
     """
 
     relation: str
     columns: list[str]
     rows: int
     delimiter: str | None = None
+    native: dict[int, str] = field(default_factory=dict)
 
 
 def detect_format(path: Path) -> str:
@@ -111,19 +119,23 @@ def stage(
     """
     kind = detect_format(path)
     raw = f"{name}_raw"
-    delimiter, index = None, "rowid"
+    delimiter, index, native = None, "rowid", {}
     if kind == "csv":
         columns, delimiter = _stage_csv(con, path, raw, workdir)
     elif kind == "xlsx":
         columns = _stage_xlsx(con, path, raw)
     else:
-        columns, index = _stage_parquet(con, path, raw), "file_row_number"
+        columns, native = _stage_parquet(con, path, raw)
+        index = "file_row_number"
 
     names = [f"c{i}" for i in range(len(columns))]
-    not_blank = " OR ".join(f"{n} IS NOT NULL" for n in names)
+    # A native value is null exactly when its text is; testing it skips the text.
+    tested = [f"v{i}" if i in native else f"c{i}" for i in range(len(columns))]
+    not_blank = " OR ".join(f"{n} IS NOT NULL" for n in tested)
+    selected = ", ".join(names + [f"v{i}" for i in native])
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {index} + 2 AS _row, "
-        f"{', '.join(names)} FROM {raw} "
+        f"{selected} FROM {raw} "
         f"WHERE {index} >= {header_rows - 1} AND ({not_blank})"
     )
     rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
@@ -136,7 +148,7 @@ def stage(
             f"data are expected from row {header_rows + 1}",
             "no data rows",
         )
-    return Staged(name, columns, rows, delimiter)
+    return Staged(name, columns, rows, delimiter, native)
 
 
 def _file_problem(path: Path, row: int | None, rule: str, key: str):
@@ -341,7 +353,7 @@ def _cell_text(value: object) -> str | None:
     return text or None
 
 
-def _stage_parquet(con, path: Path, raw: str) -> list[str]:
+def _stage_parquet(con, path: Path, raw: str) -> tuple[list[str], dict[int, str]]:
     quoted = str(path).replace("'", "''")
     try:
         described = con.execute(
@@ -350,13 +362,14 @@ def _stage_parquet(con, path: Path, raw: str) -> list[str]:
     except duckdb.Error as exc:
         raise InputError(f"{path} cannot be read as Parquet: {exc}") from exc
     header = [row[0] for row in described]
-    selects = ", ".join(
-        f'CAST("{name}" AS VARCHAR) AS c{i}'
-        for i, name in enumerate(n.replace('"', '""') for n in header)
-    )
-    # Parquet is a stable, columnar file: a view over it streams, no copy needed.
+    native = {i: row[1] for i, row in enumerate(described) if parse.is_native(row[1])}
+    names = [quote(name) for name in header]
+    selects = [f"CAST({name} AS VARCHAR) AS c{i}" for i, name in enumerate(names)]
+    selects += [f"{names[i]} AS v{i}" for i in native]
+    # Parquet is a stable, columnar file: a view over it streams, no copy needed;
+    # the columns that a query does not use are not read.
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT file_row_number, {selects} "
-        f"FROM read_parquet('{quoted}', file_row_number = true)"
+        f"CREATE OR REPLACE TEMP VIEW {raw} AS SELECT file_row_number, "
+        f"{', '.join(selects)} FROM read_parquet('{quoted}', file_row_number = true)"
     )
-    return header
+    return header, native

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from excx import schema
@@ -64,16 +64,27 @@ class Columns:
         answer labels already replaced and constants filled in.
     items
         Item column names (``item_<item_id>``) present in the file.
+    natives
+        Canonical column to the staged column holding it in its own type, and
+        that type (a Parquet number, date or time with no answer labels mapped).
     """
 
     texts: dict[str, str]
     items: list[str]
+    natives: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def resolve_columns(
-    path: Path, header: list[str], target: Target, mapping: Mapping
+    path: Path,
+    header: list[str],
+    target: Target,
+    mapping: Mapping,
+    native: dict[int, str] | None = None,
 ) -> Columns:
     """Map the file's header onto canonical columns.
+
+    `native` gives the position and type of the columns staged in their own
+    type as well (see :class:`excx.ingest.readers.Staged`).
 
     Raises
     ------
@@ -83,6 +94,7 @@ def resolve_columns(
     spec = target.spec
     texts: dict[str, str] = {}
     items: list[str] = []
+    natives: dict[str, tuple[str, str]] = {}
     problems: list[dict] = []
     for position, source in enumerate(header):
         if mapping.is_ignored(source):
@@ -96,8 +108,11 @@ def resolve_columns(
                 _header_problem(source, f"two columns map to {canonical!r}; keep one")
             )
         else:
-            texts[canonical] = _text(f"c{position}", mapping.values.get(canonical))
+            labels = mapping.values.get(canonical)
+            texts[canonical] = _text(f"c{position}", labels)
             items += [canonical] if is_item else []
+            if position in (native or {}) and not labels:
+                natives[canonical] = (f"v{position}", native[position])
 
     for canonical, value in mapping.constants.items():
         if canonical not in spec.columns:
@@ -122,7 +137,7 @@ def resolve_columns(
             key = p["rule"].split(";")[0]
             counts[key] = counts.get(key, 0) + 1
         raise ImportValidationError(str(path), problems[:20], counts)
-    return Columns(texts, items)
+    return Columns(texts, items, natives)
 
 
 def _is_item(name: str) -> bool:

@@ -60,20 +60,31 @@ def type_columns(
 
     A parsed column also gets ``<column>__given`` (its text was not blank), so
     that a blank and an unparseable value can be told apart without keeping the
-    text. Returns the rule text of each parsed column, naming the accepted form.
+    text. A column the file holds as a number or a time (``columns.natives``) is
+    converted from that type where it can hold what the canonical column wants.
+    Returns the rule text of each parsed column, naming the accepted form.
     """
     spec = target.spec
-    dates = [t for c, t in columns.texts.items() if spec.columns.get(c, 0) in _TIMES]
-    numbers = [t for c, t in columns.texts.items() if spec.columns.get(c) in _NUMBERS]
+    natives = {
+        column: found
+        for column, found in columns.natives.items()
+        if parse.holds(found[1], _kind(spec.columns.get(column, dt.Int16())))
+    }
+    texts = {c: t for c, t in columns.texts.items() if c not in natives}
+    dates = [t for c, t in texts.items() if spec.columns.get(c, 0) in _TIMES]
+    numbers = [t for c, t in texts.items() if spec.columns.get(c) in _NUMBERS]
     day_first = parse.detect_day_first(con, staged, dates)
     comma = parse.detect_decimal_comma(con, staged, numbers, delimiter=delimiter)
 
-    texts, values, rules = ["_row"], ["_row"], {}
+    inner, values, rules = ["_row"], ["_row"], {}
     for position, (column, text) in enumerate(columns.texts.items()):
         dtype = spec.columns.get(column, dt.Int16())
         alias = f"t{position}"
         parsed, rules[column] = _parse(column, alias, dtype, day_first, comma)
-        texts.append(f"{text} AS {alias}")
+        if column in natives:
+            text, duckdb_type = natives[column]
+            parsed = _from_native(column, alias, duckdb_type, dtype)
+        inner.append(f"{text} AS {alias}")
         values.append(f"{parsed} AS {quote(column)}")
         if rules[column]:
             values.append(f"{alias} IS NOT NULL AS {_given(column)}")
@@ -83,13 +94,29 @@ def type_columns(
             values.append(f"CAST(NULL AS {sql_type}) AS {quote(column)}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {typed} AS SELECT {', '.join(values)} "
-        f"FROM (SELECT {', '.join(texts)} FROM {staged})"
+        f"FROM (SELECT {', '.join(inner)} FROM {staged})"
     )
     return rules
 
 
 _TIMES = (dt.Timestamp(), dt.Date())
 _NUMBERS = (dt.Float64(), dt.Int64())
+
+
+def _kind(dtype: dt.DataType) -> str | None:
+    """What a parsed column holds, in :func:`parse.holds`'s terms."""
+    if dtype in _TIMES:
+        return "time"
+    if dtype == dt.Float64():
+        return "number"
+    return "whole" if dtype in (dt.Int16(), dt.Int64()) else None
+
+
+def _from_native(column, value, duckdb_type, dtype) -> str:
+    parsed = parse.from_native(value, duckdb_type, _kind(dtype))
+    if column == "period":
+        parsed = f"date_trunc('month', {parsed})"
+    return f"CAST({parsed} AS DATE)" if dtype == dt.Date() else parsed
 
 
 def _parse(column, text, dtype, day_first, comma) -> tuple[str, str]:
