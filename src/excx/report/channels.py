@@ -25,7 +25,7 @@ import pandas as pd
 
 from excx.errors import ExcxWarning, InputError
 from excx.report.charts import SERVED_BY_COLOURS
-from excx.report.journey import html_table, number, text, value_cell, write_page
+from excx.report.page import html_table, number, text, value_cell, write_page
 from excx.schema import CHANNELS
 from excx.store import Store
 

@@ -15,7 +15,7 @@ from excx.linkage.link import LinkageReport
 from excx.report.charts import channel_chart, trend_chart
 from excx.report.data import KPIS, ReportData, collect
 from excx.report.linkage import write_linkage_page
-from excx.report.scripts import VENDOR, VENDOR_FILES, chart_scripts, copy_scripts
+from excx.report.page import VENDOR, VENDOR_FILES, chart_scripts, copy_scripts
 from excx.store import Store
 
 __all__ = ["write_report", "render", "VENDOR", "VENDOR_FILES"]

@@ -23,14 +23,13 @@ import warnings
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from string import Template
 
 import altair as alt
 import pandas as pd
 
 from excx.errors import ExcxWarning, InputError, PrivacyError
 from excx.journey import maturity, programme
-from excx.report.scripts import chart_scripts, copy_scripts
+from excx.report.page import html_table, number, text, value_cell, write_page
 from excx.schema import ACTIVITY_STATUSES, PHASES
 from excx.store import Store
 
@@ -44,7 +43,6 @@ __all__ = [
 
 log = logging.getLogger("excx")
 
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
 EFFECT_COLUMNS = ["activity_id", "name", "outcome", "term", "relative_period"]
 EFFECT_COLUMNS += ["estimate", "ci_low", "ci_high", "p_value", "n_units", "n_treated"]
 
@@ -252,49 +250,6 @@ def write_journey_page(
     page = write_page(out, "journey.html", fields, specs)
     log.info("wrote journey page %s", page)
     return page
-
-
-def write_page(out: str | Path, name: str, fields: dict, specs: dict) -> Path:
-    """Fill ``templates/<name>`` with `fields` and the chart `specs` (as JSON);
-    copy the Vega scripts next to it."""
-    out = Path(out)
-    copy_scripts(out)
-    charts = chart_scripts({key: chart.to_dict() for key, chart in specs.items()})
-    template = Template((_TEMPLATES / name).read_text(encoding="utf-8"))
-    page = out / name
-    page.write_text(
-        template.substitute(fields, charts=charts),
-        encoding="utf-8",
-    )
-    return page
-
-
-def number(value, digits: int = 1) -> str:
-    """A figure for a table cell; an en dash when missing."""
-    return "–" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
-
-
-def text(value) -> str:
-    """Escaped text for a cell; empty when missing."""
-    return "" if value is None or pd.isna(value) else escape(str(value))
-
-
-def value_cell(value, *, suppressed: bool = False, digits: int = 1) -> str:
-    """A table cell whose ``data-value`` keeps the full precision (for checks)."""
-    if suppressed:
-        return '<td class="suppressed" data-suppressed="true">suppressed</td>'
-    if value is None or pd.isna(value):
-        return '<td class="missing">–</td>'
-    return f'<td data-value="{float(value)!r}">{number(value, digits)}</td>'
-
-
-def html_table(header: Sequence[str], rows: Sequence[str], *, css: str) -> str:
-    """A table of already rendered ``<tr>`` rows."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    return (
-        f'<table class="{css}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
 
 
 def _meta(store: Store, initiative) -> str:

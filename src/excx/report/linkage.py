@@ -27,7 +27,7 @@ from scipy import stats
 
 import excx.metrics
 from excx.linkage.link import LinkageReport
-from excx.report.scripts import chart_scripts
+from excx.report.page import chart_scripts
 from excx.store import Store
 
 __all__ = ["unit_points", "fit_band", "write_linkage_page", "PER_POINTS"]
