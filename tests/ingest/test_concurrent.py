@@ -10,7 +10,7 @@ import pytest
 import excx
 from excx.errors import ExcxError
 from excx.ingest import import_file
-from excx.ingest.load import _IMPORT_LOCK
+from excx.ingest.staging import IMPORT_LOCK
 from tests.ingest.conftest import UNITS_CSV, write
 
 HEADER = "response_id,submitted_at,channel,served_by,unit_id,nps\n"
@@ -35,12 +35,12 @@ def test_an_import_waits_for_the_one_running(postgres_url, tmp_path):
         done.set()
 
     with psycopg.connect(postgres_url, autocommit=True) as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (_IMPORT_LOCK,))
+        holder.execute("SELECT pg_advisory_lock(%s)", (IMPORT_LOCK,))
         worker = threading.Thread(target=run)
         worker.start()
         assert not done.wait(1.5)  # held back while another import holds the lock
         assert store.count("customer_responses") == 0
-        holder.execute("SELECT pg_advisory_unlock(%s)", (_IMPORT_LOCK,))
+        holder.execute("SELECT pg_advisory_unlock(%s)", (IMPORT_LOCK,))
     worker.join(30)
     assert done.is_set()
     assert store.count("customer_responses") == 1

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 from ibis.backends.sql.datatypes import DuckDBType
@@ -23,6 +20,7 @@ from excx.ingest.parse import quote
 from excx.ingest.profiles import Mapping, load_mapping
 from excx.ingest.profiles import profile as get_profile
 from excx.ingest.readers import Staged, stage
+from excx.ingest.staging import one_import_at_a_time, staging
 from excx.ingest.targets import Columns, Target, resolve_columns
 from excx.ingest.targets import target as get_target
 from excx.ingest.validate import cycle_problems, row_checks, run_checks, type_columns
@@ -35,9 +33,6 @@ log = logging.getLogger("excx")
 #: Called as ``progress(step, done, total)`` after each step of an import.
 Progress = Callable[[str, int, int], None]
 _STEPS = ("checking file", "reading", "validating", "writing")
-_MEMORY_LIMIT = "1GB"
-# Key of the PostgreSQL advisory lock that serialises imports into one database.
-_IMPORT_LOCK = 0x657863785F696D70  # "excx_imp"
 
 
 @dataclass(frozen=True)
@@ -183,34 +178,12 @@ def import_file(
     )
 
 
-def one_import_at_a_time(store: Store) -> contextlib.AbstractContextManager:
-    """Hold the store's import lock: PostgreSQL's session advisory lock, so that
-    imports from several processes run one after the other and the checks
-    against the store (keys, units, the earlier import of the same bytes) still
-    hold when the rows are written. A DuckDB file admits one writing process,
-    and a connection runs one statement at a time, so it needs none."""
-    if store.backend != "postgres":
-        return contextlib.nullcontext()
-    return _advisory_lock(store.raw, _IMPORT_LOCK)
-
-
-@contextlib.contextmanager
-def _advisory_lock(connection, key: int) -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", (key,))
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
-
-
 def _stage_check_write(
     store: Store, path: Path, chosen, profile, mapping, digest: str, *, dry_run, step
 ) -> tuple[int, tuple[int, int]]:
     """Stage, validate and (unless `dry_run`) write one file; return the rows
     read and the (rows, items) written."""
-    with _staging(store) as (con, workdir, prefix):
+    with staging(store) as (con, workdir, prefix):
         staged, columns, delimiter = _stage(
             con, path, chosen, profile, mapping, workdir, prefix
         )
@@ -254,55 +227,6 @@ def _previous_import(store: Store, target: str, digest: str) -> datetime | None:
     if found is None or pd.isna(found):
         return None
     return pd.Timestamp(found).to_pydatetime()
-
-
-@contextlib.contextmanager
-def _staging(store: Store) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path, str]]:
-    """A DuckDB connection for staging: the store's own, or an in-memory one."""
-    prefix = f"_excx_stage_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory(prefix="excx-import-") as folder:
-        workdir = Path(folder)
-        if store.backend == "duckdb":
-            con = store.raw
-        else:
-            con = duckdb.connect()
-            con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
-        # The staging tables spill to disk beyond the memory limit, so a file
-        # larger than memory streams; DuckDB's own progress bar would print.
-        settings = {
-            "memory_limit": f"'{_MEMORY_LIMIT}'",
-            "enable_progress_bar": "false",
-        }
-        previous = _settings(con, settings)
-        try:
-            yield con, workdir, prefix
-        finally:
-            if con is store.raw:
-                _drop_staging(con, prefix)
-                _settings(con, previous)
-            else:
-                con.close()
-
-
-def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> dict:
-    """Apply DuckDB settings; return the previous values, as SQL literals."""
-    previous = {}
-    for name, value in values.items():
-        (current,) = con.execute(f"SELECT current_setting('{name}')").fetchone()
-        previous[name] = f"'{current}'" if isinstance(current, str) else str(current)
-        con.execute(f"SET {name} = {value}")
-    return previous
-
-
-def _drop_staging(con: duckdb.DuckDBPyConnection, prefix: str) -> None:
-    found = con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables "
-        "WHERE table_catalog = 'temp' AND table_name LIKE ?",
-        [f"{prefix}%"],
-    ).fetchall()
-    for name, kind in sorted(found, key=lambda f: f[1] != "VIEW"):
-        what = "VIEW" if kind == "VIEW" else "TABLE"
-        con.execute(f"DROP {what} IF EXISTS temp.{quote(name)}")
 
 
 def _stage(con, path, chosen, profile, mapping, workdir, prefix):
