@@ -15,8 +15,9 @@ import pyarrow as pa
 import pytest
 
 import excx
+from excx.api.customer_links import customer_link
 from excx.api.security import derive
-from excx.api.surveys import create_survey, customer_link, issue_tokens
+from excx.api.surveys import create_survey, issue_tokens
 
 SECRET = "workers-secret-" + "w" * 40
 STARTUP_SECONDS = 60

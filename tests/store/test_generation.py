@@ -9,13 +9,9 @@ import pyarrow as pa
 import pytest
 
 import excx
+from excx.api.customer_links import submit_customer
 from excx.api.db import arrow_rows, prepare, run
-from excx.api.surveys import (
-    create_survey,
-    issue_tokens,
-    submit_customer,
-    submit_pulse,
-)
+from excx.api.surveys import create_survey, issue_tokens, submit_pulse
 from excx.api.users import add_user, find_user, start_session
 from excx.errors import StoreError
 from excx.ingest import import_file

@@ -24,6 +24,7 @@ from excx.errors import StoreError
 from excx.store import Store
 
 __all__ = [
+    "GENERATION_CTES",
     "StorePool",
     "prepare",
     "run",
@@ -43,6 +44,21 @@ _UNIQUE = {
 }
 # Key of the advisory lock held while :func:`prepare` runs (any fixed number).
 _PREPARE_LOCK = 0x65786378
+
+# PostgreSQL, appended to a WITH whose CTE ``answer`` returns the stored answer: when
+# the statement stored one, raise the store's generation (excx.store.Store.generation)
+# in the same statement: this connection's slot row, or a new one, as
+# Store.transaction does. The dashboard cache then sees it. Used by both survey paths.
+GENERATION_CTES = """, raised AS (
+    UPDATE store_generation SET generation = generation + 1
+    WHERE slot = mod(pg_backend_pid(), 16) AND EXISTS (SELECT 1 FROM answer)
+), seeded AS (
+    INSERT INTO store_generation (slot, generation)
+    SELECT mod(pg_backend_pid(), 16), 1
+    WHERE EXISTS (SELECT 1 FROM answer) AND NOT EXISTS (
+        SELECT 1 FROM store_generation WHERE slot = mod(pg_backend_pid(), 16)
+    )
+)"""
 
 
 class StorePool:

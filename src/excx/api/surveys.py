@@ -1,10 +1,9 @@
-"""Survey collection: pulse tokens for employees, signed links for customers.
+"""Survey collection: surveys, and pulse tokens for employees.
 
 Employee anonymity rests on what is *not* stored: a pulse token is kept only as
 its SHA-256 hash with its survey and unit and a used flag, and the answer keeps
-the unit and the day, never the token, the invitee or the time of day. Customer
-links carry their attribution (channel, served_by, unit) under an HMAC, so a
-customer cannot move their answer to another unit.
+the unit and the day, never the token, the invitee or the time of day. Customers
+answer through signed links (:mod:`excx.api.customer_links`).
 
 Limits of the anonymity, by design of the export: whoever keeps the exported
 links *and* reads the store can hash a link, see whether it was used, and so learn
@@ -33,8 +32,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 
 from excx import schema
-from excx.api.db import arrow_rows, insert, now, run
-from excx.api.security import digest, new_secret, sign, verify_signed
+from excx.api.db import GENERATION_CTES, arrow_rows, insert, now, run
+from excx.api.security import digest, new_secret
 from excx.errors import InputError
 from excx.store import Store
 
@@ -45,27 +44,11 @@ __all__ = [
     "issue_tokens",
     "token_survey",
     "submit_pulse",
-    "customer_link",
-    "read_customer_link",
-    "submit_customer",
 ]
 
 log = logging.getLogger("excx")
 _MAX_TOKENS = 100_000
 
-# PostgreSQL: when the statement stored an answer, raise the store's generation
-# (excx.store.Store.generation) in the same statement: this connection's slot row,
-# or a new one, as Store.transaction does. The dashboard cache then sees it.
-_GENERATION_CTES = """, raised AS (
-    UPDATE store_generation SET generation = generation + 1
-    WHERE slot = mod(pg_backend_pid(), 16) AND EXISTS (SELECT 1 FROM answer)
-), seeded AS (
-    INSERT INTO store_generation (slot, generation)
-    SELECT mod(pg_backend_pid(), 16), 1
-    WHERE EXISTS (SELECT 1 FROM answer) AND NOT EXISTS (
-        SELECT 1 FROM store_generation WHERE slot = mod(pg_backend_pid(), 16)
-    )
-)"""
 # PostgreSQL: claim a token and store the answer in one statement (atomic on its
 # own, one round trip). A second claim of the token waits for the first, finds
 # ``used`` set and inserts nothing.
@@ -83,23 +66,7 @@ WITH claimed AS (
     INSERT INTO employee_items (response_id, item_id, value)
     SELECT answer.response_id, item.item_id, item.value
     FROM answer, unnest(?::text[], ?::smallint[]) AS item (item_id, value)
-){_GENERATION_CTES}
-SELECT response_id FROM answer
-"""
-# PostgreSQL: record the interaction and store the answer in one statement; a
-# replay finds the interaction (unique key), records nothing and stores nothing.
-_CUSTOMER_SQL = f"""
-WITH first AS (
-    INSERT INTO survey_interactions (interaction_id, survey_id) VALUES (?, ?)
-    ON CONFLICT DO NOTHING RETURNING interaction_id
-), answer AS (
-    INSERT INTO customer_responses (response_id, survey_id, submitted_at, channel,
-        served_by, unit_id, nps, csat, ces, comment)
-    SELECT ?::text, ?::text, ?::timestamp, ?::text, ?::text, ?::text, ?::smallint,
-        ?::smallint, ?::smallint, ?::text
-    FROM first
-    RETURNING response_id
-){_GENERATION_CTES}
+){GENERATION_CTES}
 SELECT response_id FROM answer
 """
 
@@ -317,92 +284,4 @@ def submit_pulse(
                 for item, value in items.items()
             ],
         )
-    return True
-
-
-def customer_link(
-    secret: str,
-    *,
-    base_url: str,
-    survey_id: str,
-    interaction_id: str,
-    channel: str,
-    served_by: str,
-    unit_id: str | None,
-    expires_at: dt.datetime,
-) -> str:
-    """A signed post-interaction survey link.
-
-    The payload (survey, interaction, channel, served_by, unit, expiry) is
-    readable but cannot be changed without the secret: HMAC-SHA256 over it.
-    """
-    table = schema.TABLES["customer_responses"]
-    for column, value in (("channel", channel), ("served_by", served_by)):
-        if value not in table.allowed[column]:
-            accepted = ", ".join(table.allowed[column])
-            raise InputError(f"{column} {value!r}; accepted: {accepted}")
-    payload = {
-        "s": survey_id,
-        "i": interaction_id,
-        "c": channel,
-        "b": served_by,
-        "u": unit_id,
-        "e": int(expires_at.replace(tzinfo=dt.UTC).timestamp()),
-    }
-    return f"{base_url.rstrip('/')}/s/cx/{sign(payload, secret=secret)}"
-
-
-def read_customer_link(token: str, *, secret: str) -> dict | None:
-    """The attribution of a signed link; None if forged. ``expired`` is set."""
-    payload = verify_signed(token, secret=secret)
-    if payload is None or set(payload) != {"s", "i", "c", "b", "u", "e"}:
-        return None
-    expires = dt.datetime.fromtimestamp(payload["e"], dt.UTC).replace(tzinfo=None)
-    return {
-        "survey_id": payload["s"],
-        "interaction_id": payload["i"],
-        "channel": payload["c"],
-        "served_by": payload["b"],
-        "unit_id": payload["u"],
-        "expired": expires <= now(),
-    }
-
-
-def submit_customer(
-    store: Store,
-    link: Mapping[str, object],
-    *,
-    scores: Mapping[str, int | None],
-    comment: str | None,
-) -> bool:
-    """Store one customer answer unless the interaction was answered (False).
-
-    Recording the interaction (``INSERT … ON CONFLICT DO NOTHING``) and writing
-    the answer happen in one transaction: both or neither (on PostgreSQL one
-    statement, :data:`_CUSTOMER_SQL`).
-    """
-    answer = {
-        "response_id": uuid.uuid4().hex,
-        "survey_id": link["survey_id"],
-        "submitted_at": now(),
-        "channel": link["channel"],
-        "served_by": link["served_by"],
-        "unit_id": link["unit_id"],
-        **{name: scores.get(name) for name in ("nps", "csat", "ces")},
-        "comment": comment or None,
-    }
-    if store.backend == "postgres":
-        interaction = (link["interaction_id"], link["survey_id"])
-        return bool(run(store, _CUSTOMER_SQL, (*interaction, *answer.values())))
-
-    with store.transaction():
-        first = run(
-            store,
-            "INSERT INTO survey_interactions (interaction_id, survey_id) "
-            "VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING interaction_id",
-            (link["interaction_id"], link["survey_id"]),
-        )
-        if not first:
-            return False
-        insert(store, "customer_responses", [answer])
     return True

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
+from excx.api.customer_links import customer_link
 from excx.api.security import digest
-from excx.api.surveys import customer_link
 
 RESPONSE_TABLES = (
     "employee_responses",

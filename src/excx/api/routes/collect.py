@@ -15,7 +15,7 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from excx.api import surveys
+from excx.api import customer_links, surveys
 from excx.api.deps import SettingsDep, StoreDep, checkout
 from excx.api.pages import TEXTS, language, render
 from excx.api.security import derive
@@ -158,7 +158,7 @@ def _answer_pulse(request, store, settings, token: str, form) -> HTMLResponse:
 
 def _customer_state(store, settings, link: str):
     """(attribution, None) for an answerable link, else (None, problem)."""
-    attribution = surveys.read_customer_link(link, secret=settings.secret_key)
+    attribution = customer_links.read_customer_link(link, secret=settings.secret_key)
     if attribution is None:
         return None, ("forged", 403)
     if attribution["expired"]:
@@ -225,5 +225,7 @@ def _answer_customer(request, store, settings, link: str, form) -> HTMLResponse:
         answers = {k: str(v) for k, v in form.items() if k != "form_token"}
         return _customer_page(request, settings, link, answers=answers, errors=errors)
 
-    stored = surveys.submit_customer(store, attribution, scores=scores, comment=comment)
+    stored = customer_links.submit_customer(
+        store, attribution, scores=scores, comment=comment
+    )
     return _message(lang, "thanks" if stored else "used", 200 if stored else 409)

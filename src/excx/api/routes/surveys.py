@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from excx.api import surveys
+from excx.api.customer_links import customer_link
 from excx.api.deps import SettingsDep, StoreDep, require
 from excx.errors import InputError
 
@@ -109,7 +110,7 @@ def customer_links(
     return [
         {
             "interaction_id": i.interaction_id,
-            "link": surveys.customer_link(
+            "link": customer_link(
                 settings.secret_key,
                 base_url=settings.public_url,
                 survey_id=survey_id,
