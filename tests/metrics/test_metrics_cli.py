@@ -1,4 +1,4 @@
-"""The ``excx metrics`` command (src/excx/cli.py), on a DuckDB file."""
+"""The ``excx metrics`` command (src/excx/metrics/commands.py), on a DuckDB file."""
 
 from __future__ import annotations
 

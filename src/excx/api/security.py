@@ -1,7 +1,7 @@
 """Passwords, session ids, CSRF tokens, signed survey links and login throttling.
 
-Nothing here touches the store; :mod:`excx.api.users` and :mod:`excx.api.surveys`
-keep what must be kept.
+Nothing here touches the store; :mod:`excx.api.users`, :mod:`excx.api.surveys` and
+:mod:`excx.api.customer_links` keep what must be kept.
 
 >>> token = new_secret()
 >>> len(token) >= 40 and digest(token) != token
