@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import math
 import warnings
 
@@ -213,6 +214,20 @@ def test_kpi_matches_python_oracle(store, company, kpi):
         frame = metrics.compute(store, kpi, by=by)
         assert list(frame.columns) == list(by) + COLUMNS
         _assert_matches_oracle(frame, company.oracle(kpi, by), by, gated=gated)
+
+
+@pytest.mark.parametrize(
+    ("kpi", "by"),
+    [("nps", ("unit_id", "period")), ("csat", ("channel",)), ("ces", ("region",))],
+)
+def test_intervals_computed_a_slice_of_groups_at_a_time_match_the_oracle(
+    store, company, kpi, by, monkeypatch
+):
+    compute_module = importlib.import_module("excx.metrics.compute")
+    monkeypatch.setattr(compute_module, "_SLICE", 2)
+    frame = metrics.compute(store, kpi, by=by)
+    assert len(frame) > 2  # more than one slice
+    _assert_matches_oracle(frame, company.oracle(kpi, by), by, gated=False)
 
 
 @pytest.mark.parametrize("grain", ["quarter", "year"])

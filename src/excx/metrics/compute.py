@@ -223,10 +223,34 @@ def estimate(
     """Value and interval limits per group from the sufficient statistics.
 
     `cells` has the columns :func:`excx.metrics.kpis.statistics` names; groups
-    with no answer get NaN.
+    with no answer get NaN. Closed-form intervals are computed a slice of
+    groups at a time, so that their intermediate arrays stay small whatever
+    the number of groups; the bootstrap draws for all groups in one sequence.
     """
+    if definition.kind == "mean" and definition.audience == "customer":
+        # An employee group of one answer is below every threshold the gate
+        # accepts: warning of it would tell that it exists.
+        _warn_small(definition.name, cells["n"].to_numpy())
+    options = {"method": method, "level": level}
+    if method == "bootstrap":
+        bootstrap = {"level": level, "replicates": replicates, "seed": seed}
+        return _estimate(definition, cells, **options, bootstrap=bootstrap)
+    value, low, high = (np.empty(len(cells)) for _ in range(3))
+    for start in range(0, len(cells), _SLICE):
+        part = slice(start, start + _SLICE)
+        value[part], low[part], high[part] = _estimate(
+            definition, cells.iloc[part], **options
+        )
+    return value, low, high
+
+
+# Groups per closed-form pass. About 15 intermediate arrays of this length live
+# at once: 8 MB at 65,536 groups, against 87 MB for 722,400 groups in one pass.
+_SLICE = 65_536
+
+
+def _estimate(definition, cells, *, method, level, bootstrap=None):
     n = cells["n"].to_numpy(dtype=float)
-    bootstrap = {"level": level, "replicates": replicates, "seed": seed}
     with np.errstate(divide="ignore", invalid="ignore"):
         if definition.kind == "nps":
             value, low, high = _nps(cells, n, method, level, bootstrap)
@@ -237,10 +261,6 @@ def estimate(
             low, high = intervals.t_interval(
                 n, value, sd, level=level, bounds=definition.scale
             )
-            if definition.audience == "customer":
-                # An employee group of one answer is below every threshold the
-                # gate accepts: warning of it would tell that it exists.
-                _warn_small(definition.name, n)
     empty = n == 0
     return tuple(np.where(empty, np.nan, column) for column in (value, low, high))
 
