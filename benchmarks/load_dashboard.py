@@ -41,7 +41,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -122,7 +122,7 @@ def load_company(url: str, size: str) -> None:
     )
 
 
-async def _login(client: httpx.AsyncClient) -> None:
+async def _login(client: httpx2.AsyncClient) -> None:
     answer = await client.post(
         "/api/v1/login", json={"username": ANALYST, "password": PASSWORD}
     )
@@ -132,7 +132,7 @@ async def _login(client: httpx.AsyncClient) -> None:
 async def warm_up(url: str, endpoints: dict[str, str]) -> dict[str, float]:
     """Each endpoint once, in order; seconds per endpoint. Raises on a non-200."""
     seconds = {}
-    async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+    async with httpx2.AsyncClient(base_url=url, timeout=600) as client:
         await _login(client)
         for name, path in endpoints.items():
             started = time.perf_counter()
@@ -173,7 +173,7 @@ async def hammer(
     results: list[tuple[str, float, object, str]] = []
     names = list(endpoints)
     loop = asyncio.get_running_loop()
-    sessions = [httpx.AsyncClient(base_url=url, timeout=60) for _ in range(clients)]
+    sessions = [httpx2.AsyncClient(base_url=url, timeout=60) for _ in range(clients)]
 
     async def client_loop(number: int, deadline: float) -> None:
         turn = number
@@ -185,7 +185,7 @@ async def hammer(
             try:
                 answer = await sessions[number].get(endpoints[name])
                 status, cache = answer.status_code, answer.headers.get(CACHE, "-")
-            except httpx.HTTPError as exc:
+            except httpx2.HTTPError as exc:
                 status = type(exc).__name__
             results.append((name, time.perf_counter() - started, status, cache))
 

@@ -64,7 +64,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import pyarrow as pa
 
@@ -195,8 +195,8 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"excx serve exited; see {self.log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+            with contextlib.suppress(httpx2.HTTPError):
+                if httpx2.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
             time.sleep(0.2)
         self.stop()
@@ -241,9 +241,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def admin_client(server: Server) -> Iterator[httpx.Client]:
-    """An httpx client logged in as the admin, CSRF header set."""
-    with httpx.Client(base_url=server.url, timeout=120) as client:
+def admin_client(server: Server) -> Iterator[httpx2.Client]:
+    """An httpx2 client logged in as the admin, CSRF header set."""
+    with httpx2.Client(base_url=server.url, timeout=120) as client:
         answer = client.post(
             "/api/v1/login", json={"username": ADMIN, "password": PASSWORD}
         )
@@ -274,7 +274,7 @@ def create_surveys(server: Server, *, pulses: int, customers: int) -> tuple[list
         issued = admin.post(f"/api/v1/surveys/{PULSE}/tokens", json={"units": invitees})
         issued.raise_for_status()
         pulse_paths = [
-            httpx.URL(line.split(",")[1]).path for line in issued.text.splitlines()[1:]
+            httpx2.URL(line.split(",")[1]).path for line in issued.text.splitlines()[1:]
         ]
 
         cx_paths = []
@@ -293,7 +293,7 @@ def create_surveys(server: Server, *, pulses: int, customers: int) -> tuple[list
                 json={"interactions": interactions},
             )
             answer.raise_for_status()
-            cx_paths += [httpx.URL(row["link"]).path for row in answer.json()]
+            cx_paths += [httpx2.URL(row["link"]).path for row in answer.json()]
     return pulse_paths, cx_paths
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-import httpx
+import httpx2
 import pyarrow as pa
 import pytest
 
@@ -74,7 +74,7 @@ def test_two_workers_answer_a_pulse_and_a_customer_link(two_workers):
         expires_at=dt.datetime(2100, 1, 1),
     )
 
-    with httpx.Client(timeout=30) as client:
+    with httpx2.Client(timeout=30) as client:
         for link, fields in ((pulse, {"enps": "9"}), (cx, {"nps": "10"})):
             form = fields | {"form_token": derive(SECRET, "form", link.rsplit("/")[-1])}
             answer = client.post(link, data=form)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import pyarrow as pa
 import pytest
 import uvicorn
@@ -83,10 +83,10 @@ class Live:
     links: dict[str, list[str]] = field(default_factory=dict)
 
     @contextlib.contextmanager
-    def client(self, username: str | None = None) -> Iterator[httpx.Client]:
-        """An httpx client on the server, logged in as `username` if given
+    def client(self, username: str | None = None) -> Iterator[httpx2.Client]:
+        """An httpx2 client on the server, logged in as `username` if given
         (CSRF header set)."""
-        with httpx.Client(
+        with httpx2.Client(
             base_url=self.url, follow_redirects=False, timeout=120
         ) as client:
             if username is not None:
