@@ -26,6 +26,9 @@ def _keyed(frame: pd.DataFrame, value: str) -> pd.Series:
     return pd.Series(frame[value].to_numpy(), index=pd.MultiIndex.from_tuples(keys))
 
 
+# The small company has CES cells of one answer; that warning is tested with the
+# metrics (tests/metrics/test_compute.py), here it is expected.
+@pytest.mark.filterwarnings("ignore::excx.errors.SmallSampleWarning")
 def test_panel_matches_the_metrics_api_on_every_backend(filled):
     built = panel(filled)
 
