@@ -145,13 +145,11 @@ class StorePool:
 def prepare(store: Store) -> None:
     """Create the missing tables and the unique keys the service relies on.
 
-    On PostgreSQL this holds an advisory lock, so that the workers of
+    It holds the store's exclusive lock, so that the workers of
     ``excx serve --workers N``, starting together on an empty database, create
     each table once instead of racing on the catalogue.
     """
-    if store.backend == "postgres":
-        run(store, "SELECT pg_advisory_lock(?)", (_PREPARE_LOCK,))
-    try:
+    with store.exclusive(_PREPARE_LOCK):
         store.init()
         for table, column in _UNIQUE.items():
             run(
@@ -159,9 +157,6 @@ def prepare(store: Store) -> None:
                 f'CREATE UNIQUE INDEX IF NOT EXISTS "{table}_{column}_key" '
                 f'ON "{table}" ("{column}")',
             )
-    finally:
-        if store.backend == "postgres":
-            run(store, "SELECT pg_advisory_unlock(?)", (_PREPARE_LOCK,))
 
 
 def _alive(store: Store) -> bool:

@@ -27,25 +27,10 @@ IMPORT_LOCK = 0x657863785F696D70  # "excx_imp"
 
 
 def one_import_at_a_time(store: Store) -> contextlib.AbstractContextManager:
-    """Hold the store's import lock: PostgreSQL's session advisory lock, so that
-    imports from several processes run one after the other and the checks
-    against the store (keys, units, the earlier import of the same bytes) still
-    hold when the rows are written. A DuckDB file admits one writing process,
-    and a connection runs one statement at a time, so it needs none."""
-    if store.backend != "postgres":
-        return contextlib.nullcontext()
-    return _advisory_lock(store.raw, IMPORT_LOCK)
-
-
-@contextlib.contextmanager
-def _advisory_lock(connection, key: int) -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", (key,))
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    """Hold the store's import lock, so that imports from several processes run
+    one after the other and the checks against the store (keys, units, the
+    earlier import of the same bytes) still hold when the rows are written."""
+    return store.exclusive(IMPORT_LOCK)
 
 
 @contextlib.contextmanager

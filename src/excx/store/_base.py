@@ -112,6 +112,16 @@ class Store(ABC):
         finally:
             self._depth, self._bump_due = 0, False
 
+    def exclusive(self, key: int) -> contextlib.AbstractContextManager:
+        """Hold the lock named `key` while the ``with`` block runs, so that other
+        processes doing the same thing on this database wait for it.
+
+        A DuckDB file admits one writing process and a connection runs one
+        statement at a time, so only a server store needs a lock (PostgreSQL:
+        a session advisory lock).
+        """
+        return contextlib.nullcontext()
+
     def execute(self, expr: ibis.Expr):
         """Run `expr` in the engine and return a pandas object."""
         return self.con.execute(expr)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import ibis
 import pyarrow as pa
@@ -39,6 +40,16 @@ class PostgresStore(Store):
     def raw(self):
         """The underlying ``psycopg`` connection."""
         return self.con.con
+
+    @contextlib.contextmanager
+    def exclusive(self, key: int) -> Iterator[None]:
+        with self.raw.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            with self.raw.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def _atomic(self):
         return self.raw.transaction()
