@@ -105,32 +105,28 @@ def test_xlsx_error_names_the_sheet_row(units_duckdb, tmp_path):
     rejected(units_duckdb, "customer-responses", path, "row 2", "column nps", "7.5")
 
 
+def _parquet(folder, name: str, **columns) -> Path:
+    path = folder / name
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
 def test_parquet(units_duckdb, tmp_path):
-    table = pa.table(
-        {
-            "response_id": ["r1", "r2"],
-            "submitted_at": pa.array(
-                [dt.datetime(2026, 1, 31, 8), dt.datetime(2026, 2, 1)]
-            ),
-            "channel": ["store", "chatbot"],
-            "served_by": ["human", "bot"],
-            "unit_id": ["B1", None],
-            "nps": pa.array([9, 0], pa.int8()),
-        }
+    path = _parquet(
+        tmp_path,
+        "responses.parquet",
+        response_id=["r1", "r2"],
+        submitted_at=pa.array([dt.datetime(2026, 1, 31, 8), dt.datetime(2026, 2, 1)]),
+        channel=["store", "chatbot"],
+        served_by=["human", "bot"],
+        unit_id=["B1", None],
+        nps=pa.array([9, 0], pa.int8()),
     )
-    path = tmp_path / "responses.parquet"
-    pq.write_table(table, path)
 
     import_file(units_duckdb, "customer-responses", path)
 
     assert _stored(units_duckdb, "nps") == [9, 0]
     assert _stored(units_duckdb, "submitted_at")[0] == dt.datetime(2026, 1, 31, 8)
-
-
-def _parquet(folder, name: str, **columns) -> Path:
-    path = folder / name
-    pq.write_table(pa.table(columns), path)
-    return path
 
 
 def test_parquet_numbers_and_times_are_read_in_their_own_type(units_store, tmp_path):
@@ -139,7 +135,7 @@ def test_parquet_numbers_and_times_are_read_in_their_own_type(units_store, tmp_p
         "submitted_at": pa.array([dt.date(2026, 1, 31), dt.date(2026, 2, 1), None]),
         "channel": ["store", "web", "app"],
         "served_by": ["human", "self_service", "bot"],
-        "nps": pa.array([9.0, None, 0.0]),  # pandas writes a column with gaps so
+        "nps": pa.array([9.0, None, 0.0]),  # as pandas writes whole numbers with gaps
         "csat": pa.array([5, 4, 1], pa.uint8()),
         "item_courtesy": pa.array([4, 5, None], pa.int64()),
     }
