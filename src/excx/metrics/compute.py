@@ -231,15 +231,14 @@ def estimate(
         # An employee group of one answer is below every threshold the gate
         # accepts: warning of it would tell that it exists.
         _warn_small(definition.name, cells["n"].to_numpy())
-    options = {"method": method, "level": level}
     if method == "bootstrap":
         bootstrap = {"level": level, "replicates": replicates, "seed": seed}
-        return _estimate(definition, cells, **options, bootstrap=bootstrap)
+        return _estimate(definition, cells, method, level, bootstrap)
     value, low, high = (np.empty(len(cells)) for _ in range(3))
     for start in range(0, len(cells), _SLICE):
         part = slice(start, start + _SLICE)
         value[part], low[part], high[part] = _estimate(
-            definition, cells.iloc[part], **options
+            definition, cells.iloc[part], method, level
         )
     return value, low, high
 
@@ -249,7 +248,7 @@ def estimate(
 _SLICE = 65_536
 
 
-def _estimate(definition, cells, *, method, level, bootstrap=None):
+def _estimate(definition, cells, method, level, bootstrap=None):
     n = cells["n"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         if definition.kind == "nps":
